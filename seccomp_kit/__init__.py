@@ -1,0 +1,114 @@
+"""seccomp_kit: model, validate, merge, compile, match and record Linux seccomp profiles.
+
+The model and the JSON functions are imported eagerly (they need only attrs); everything that
+pulls in jsonschema, libseccomp, numpy or Hypothesis is imported on first use, so
+``import seccomp_kit`` stays cheap and works without those installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from seccomp_kit.errors import (
+    CompileError,
+    InputError,
+    LibseccompUnavailableError,
+    LoadError,
+    ParseError,
+    ProfileError,
+    SeccompKitError,
+    ValidationFailedError,
+)
+from seccomp_kit.io import convert, dump, dumps, load, loads
+from seccomp_kit.model import (
+    Action,
+    Arch,
+    ArchMapEntry,
+    ArgCondition,
+    CapFilter,
+    Dialect,
+    Flag,
+    Operator,
+    Profile,
+    SyscallRule,
+)
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved on first attribute access.
+_LAZY = {
+    "Diagnostic": "seccomp_kit.diagnostics",
+    "Severity": "seccomp_kit.diagnostics",
+    "validate": "seccomp_kit.validate",
+    "normalize": "seccomp_kit.merge",
+    "merge": "seccomp_kit.merge",
+    "extend": "seccomp_kit.merge",
+    "diff": "seccomp_kit.diff",
+    "resolve": "seccomp_kit.resolve",
+    "compile_profile": "seccomp_kit.compile",
+    "CompiledFilter": "seccomp_kit.compile",
+    "run": "seccomp_kit.runner",
+    "Matcher": "seccomp_kit.match",
+    "Verdict": "seccomp_kit.match",
+}
+
+__all__ = [
+    "Action",
+    "Arch",
+    "ArchMapEntry",
+    "ArgCondition",
+    "CapFilter",
+    "CompileError",
+    "CompiledFilter",
+    "Diagnostic",
+    "Dialect",
+    "Flag",
+    "InputError",
+    "LibseccompUnavailableError",
+    "LoadError",
+    "Matcher",
+    "Operator",
+    "ParseError",
+    "Profile",
+    "ProfileError",
+    "SeccompKitError",
+    "Severity",
+    "SyscallRule",
+    "ValidationFailedError",
+    "Verdict",
+    "__version__",
+    "compile_profile",
+    "convert",
+    "diff",
+    "dump",
+    "dumps",
+    "extend",
+    "load",
+    "loads",
+    "merge",
+    "normalize",
+    "resolve",
+    "run",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seccomp_kit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from seccomp_kit.compile import CompiledFilter, compile_profile
+    from seccomp_kit.diagnostics import Diagnostic, Severity
+    from seccomp_kit.diff import diff
+    from seccomp_kit.match import Matcher, Verdict
+    from seccomp_kit.merge import extend, merge, normalize
+    from seccomp_kit.resolve import resolve
+    from seccomp_kit.runner import run
+    from seccomp_kit.validate import validate

@@ -1,0 +1,56 @@
+"""Shared fixtures: the real-world corpus beside the project, and Hypothesis profiles.
+
+The corpus lives in ``../shared/corpus`` (never copied into the repo). Under ``CI=true`` its
+absence is an error; elsewhere the tests that need it skip with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+IN_CI = os.environ.get("CI") == "true"
+
+settings.register_profile(
+    "default",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def corpus_dir(*parts: str) -> Path:
+    """A folder of the shared corpus; fails under CI, skips elsewhere, when it is missing."""
+    path = CORPUS.joinpath(*parts)
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"the shared corpus is missing at {path}; CI must have ../shared beside it")
+        pytest.skip(f"shared corpus not present at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    return corpus_dir()
+
+
+@pytest.fixture(scope="session")
+def corpus_profiles() -> list[Path]:
+    return sorted(corpus_dir("profiles").glob("*.json"))
+
+
+# Files in corpus/profiles that are not seccomp profiles at all (shipped beside them upstream):
+# loading them must fail with a clear error, not succeed.
+NOT_PROFILES = frozenset({"oci-seccomp-bpf-hook.json", "spo-json-enricher.json"})

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages the library and its tests use: libseccomp (compiling and loading filters),
+# strace (the recorder's least-privilege check), procps (sysctl).
+set -euo pipefail
+need=()
+ldconfig -p | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
+command -v strace >/dev/null || need+=(strace)
+command -v sysctl >/dev/null || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing system packages: ${need[*]} (install them as root)" >&2
+    exit 1
+  fi
+fi

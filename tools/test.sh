@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install seccomp_kit with its test tools into .venv and run every check: ruff, mypy, pytest.
+# Needs: Linux, Python >= 3.11, root for the kernel tests (seccomp filters in forked children).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/system-deps.sh
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/ruff check seccomp_kit tests benchmarks tools
+.venv/bin/ruff format --check seccomp_kit tests benchmarks tools
+.venv/bin/mypy
+.venv/bin/python -m pytest -q "$@"
+if [ "${CI:-}" = "true" ]; then
+  # The thorough Hypothesis profile runs the property tests again with many more examples.
+  .venv/bin/python -m pytest -q -m "not slow" --hypothesis-profile=thorough -p no:randomly tests
+fi
