@@ -65,7 +65,7 @@ def locate(text: str, path: Sequence[str | int]) -> int | None:
                     return start
                 i = found
         return i
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return None
 
 

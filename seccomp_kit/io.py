@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +31,7 @@ from seccomp_kit.model import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "convert",
     "detect_dialect",
@@ -42,8 +45,13 @@ __all__ = [
     "to_data",
 ]
 
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
-"""Refuse larger inputs outright: a seccomp profile is kilobytes, never hundreds of megabytes."""
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+"""Refuse larger inputs outright: a seccomp profile is kilobytes (the largest real ones are
+tens of kilobytes, and a kernel filter holds at most 4096 instructions), so anything this big
+is not a profile, and refusing it early keeps huge inputs from costing seconds."""
+
+MAX_DEPTH = 64
+"""Deepest nesting accepted: a profile nests five levels; this keeps recursion bounded."""
 
 _PROFILE_KEYS = (
     "defaultAction",
@@ -75,7 +83,7 @@ PathLike = str | os.PathLike[str]
 # -- reading text ---------------------------------------------------------------------------
 
 
-def read_source(source: PathLike | IO[str] | IO[bytes]) -> tuple[str, str]:
+def read_source(source: PathLike | IO[str] | IO[bytes] | Traversable) -> tuple[str, str]:
     """Read a path or an open file as text; return ``(name, text)``.
 
     Bytes must be UTF-8 (a BOM is allowed). Binary junk, other encodings, unreadable and
@@ -90,6 +98,16 @@ def read_source(source: PathLike | IO[str] | IO[bytes]) -> tuple[str, str]:
             raise LoadError("is a directory, not a profile file", source=name) from None
         except FileNotFoundError:
             raise LoadError("no such file", source=name) from None
+        except OSError as exc:
+            raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
+    elif isinstance(source, Traversable) and not hasattr(source, "read"):
+        # An importlib.resources Traversable (inside a wheel it is not a filesystem path).
+        try:
+            name = str(source)
+        except TypeError:  # a zip archive opened from memory has no file name
+            name = str(getattr(source, "name", "<resource>"))
+        try:
+            data = source.read_bytes()
         except OSError as exc:
             raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
     else:
@@ -118,18 +136,33 @@ def _check_size(size: int, name: str) -> None:
 
 def decode_text(data: bytes, name: str) -> str:
     """UTF-8 bytes to text, with a position-bearing error for anything else."""
-    if b"\x00" in data[:8192]:
-        raise LoadError("binary data (NUL bytes), not a JSON text", source=name)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError("UTF-16 text; profiles must be UTF-8", source=name, line=1, column=1)
+    nul = data.find(b"\x00", 0, 8192)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line, column = line_column(data[: exc.start].decode("utf-8", "replace"), exc.start)
+        if 0 <= nul < exc.start:
+            raise _binary(data, nul, name) from None
+        prefix = data[: exc.start].decode("utf-8", "replace")
+        line, column = line_column(prefix, len(prefix))
         raise LoadError(
             f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
             source=name,
             line=line,
             column=column,
         ) from None
+    if nul >= 0:
+        raise _binary(data, nul, name)
+    return text
+
+
+def _binary(data: bytes, nul: int, name: str) -> LoadError:
+    prefix = data[:nul].decode("utf-8", "replace")
+    line, column = line_column(prefix, len(prefix))
+    return LoadError(
+        "binary data (a NUL byte), not a JSON text", source=name, line=line, column=column
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -145,15 +178,62 @@ def parse_json(text: str, name: str = "<string>") -> Any:
     if not text.strip():
         raise ParseError("empty document; expected a JSON object", source=name, line=1, column=1)
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"invalid JSON: {exc.msg}", source=name, line=exc.lineno, column=exc.colno
         ) from None
     except RecursionError:
-        raise ParseError("invalid JSON: nested too deeply", source=name) from None
+        data = _TOO_DEEP  # reported with its position below
     except ValueError as exc:  # NaN, or an integer with more digits than Python converts
         raise ParseError(f"invalid JSON: {exc}", source=name) from None
+    if data is _TOO_DEEP or _too_deep(data):
+        offset = _deep_offset(text)
+        line, column = line_column(text, offset) if offset is not None else (None, None)
+        raise ParseError(
+            f"nested more than {MAX_DEPTH} levels deep; a seccomp profile nests five",
+            source=name,
+            line=line,
+            column=column,
+        )
+    return data
+
+
+_TOO_DEEP = object()
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether ``data`` nests deeper than MAX_DEPTH (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deep_offset(text: str) -> int | None:
+    """Offset of the first bracket nested deeper than MAX_DEPTH."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif token in "]}":
+            depth -= 1
+    return None
 
 
 # -- data -> model --------------------------------------------------------------------------
@@ -374,7 +454,7 @@ def loads(text: str | bytes, *, name: str = "<string>") -> Profile:
     return from_data(data, source=SourceText(name, text))
 
 
-def load(source: PathLike | IO[str] | IO[bytes]) -> Profile:
+def load(source: PathLike | IO[str] | IO[bytes] | Traversable) -> Profile:
     """Read a profile from a path or an open file."""
     name, text = read_source(source)
     return from_data(parse_json(text, name), source=SourceText(name, text))

@@ -65,3 +65,33 @@ def test_legacy_name_round_trips_as_written() -> None:
     converted, dropped = sk.convert(profile, "oci")
     assert dropped == []
     assert '"names": [' in sk.dumps(converted)
+
+
+def test_load_and_validate_read_resources_inside_a_zip(tmp_path: Path) -> None:
+    """Inside an installed wheel the shipped profiles are zip members, not filesystem paths."""
+    import zipfile
+
+    from seccomp_kit.validate import validate
+
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("p.json", '{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRett": 1}')
+    member = zipfile.Path(archive, "p.json")
+    assert sk.load(member).extras == (("defaultErrnoRett", "1"),)
+    [diag] = validate(member)
+    assert (diag.code, diag.line, diag.column) == ("SK105", 1, 37)
+    assert diag.file == str(member)
+
+
+def test_canonical_text_is_idempotent_for_drawn_profiles() -> None:
+    from hypothesis import given
+
+    from seccomp_kit.strategies import profiles
+
+    @given(profiles(dialect="containers", max_rules=4))
+    def round_trip(profile: sk.Profile) -> None:
+        text = sk.dumps(profile)
+        assert sk.loads(text) == profile
+        assert sk.dumps(sk.loads(text)) == text
+
+    round_trip()

@@ -1,0 +1,173 @@
+"""Multi-document YAML for Kubernetes manifests, with positions and safety limits.
+
+PyYAML's safe loader builds the data; the composed node tree is kept beside it so an error about
+``spec.template.spec.containers[2]`` can say the line and column. Aliases are expanded by the
+constructor as shared references, so a small hostile document ("billion laughs") could make a
+walk over the data exponential, and a recursive alias makes it infinite: both are refused while
+composing, before any data is built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+import yaml
+
+from seccomp_kit.errors import LoadError, ParseError
+from seccomp_kit.io import decode_text
+
+__all__ = ["MAX_EXPANDED_NODES", "YamlDocument", "load_documents", "read_text"]
+
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_EXPANDED_NODES = 2_000_000
+"""Nodes a document may hold once aliases are expanded; far above any real manifest."""
+
+
+@attrs.frozen
+class YamlDocument:
+    """One document of a YAML stream: its 0-based index, data and (for positions) its node."""
+
+    index: int
+    data: Any
+    node: yaml.Node | None = attrs.field(eq=False, repr=False)
+    source: str = "<string>"
+
+    def position(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        """1-based line and column of the value at ``path`` (or of its nearest ancestor)."""
+        node = self.node
+        if node is None:
+            return None, None
+        for part in path:
+            child = _child(node, part)
+            if child is None:
+                break
+            node = child
+        mark = node.start_mark
+        return mark.line + 1, mark.column + 1
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(part, int) and isinstance(node, yaml.SequenceNode):
+        return node.value[part] if 0 <= part < len(node.value) else None
+    if isinstance(part, str) and isinstance(node, yaml.MappingNode):
+        found = None
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == part:
+                found = value  # the last duplicate wins, as in the constructor
+        return found
+    return None
+
+
+def read_text(source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> tuple[str, str]:
+    """Read a manifest file (or ``-`` for stdin handled by the caller) as UTF-8 text."""
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        try:
+            with open(name, "rb") as fh:
+                data = fh.read(MAX_MANIFEST_BYTES + 1)
+        except IsADirectoryError:
+            raise LoadError("is a directory, not a YAML file", source=name) from None
+        except FileNotFoundError:
+            raise LoadError("no such file", source=name) from None
+        except OSError as exc:
+            raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
+    else:
+        name = str(getattr(source, "name", "<stream>"))
+        chunk = source.read(MAX_MANIFEST_BYTES + 1)
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise LoadError(
+            f"larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB; not a manifest", source=name
+        )
+    return name, decode_text(data, name)
+
+
+def _check_expansion(node: yaml.Node, name: str, index: int) -> None:
+    """Refuse recursive aliases and documents that expand past the node budget."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            line = n.start_mark.line + 1
+            raise ParseError(
+                f"document {index}: a YAML alias refers to itself (recursive structure)",
+                source=name,
+                line=line,
+                column=n.start_mark.column + 1,
+            )
+        active.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(size(c) for c in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        active.discard(key)
+        if total > MAX_EXPANDED_NODES:
+            raise ParseError(
+                f"document {index}: YAML aliases expand to more than {MAX_EXPANDED_NODES}"
+                " nodes; refusing to expand it",
+                source=name,
+                line=n.start_mark.line + 1,
+                column=n.start_mark.column + 1,
+            )
+        sizes[key] = total
+        return total
+
+    size(node)
+
+
+def _documents(text: str, name: str) -> Iterator[YamlDocument]:
+    loader = yaml.SafeLoader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover - check_node said there is one
+                break
+            _check_expansion(node, name, index)
+            data = loader.construct_document(node)
+            yield YamlDocument(index, data, node, name)
+            index += 1
+    finally:
+        loader.dispose()
+
+
+def load_documents(
+    source: str | os.PathLike[str] | IO[str] | IO[bytes] | None = None,
+    *,
+    text: str | None = None,
+    name: str = "<string>",
+) -> list[YamlDocument]:
+    """Every document of a YAML stream (empty documents included as ``None`` data).
+
+    Raises :class:`ParseError` with line and column for YAML that does not parse.
+    """
+    if text is None:
+        if source is None:
+            raise TypeError("load_documents needs a source or text")
+        name, text = read_text(source)
+    elif isinstance(source, (str, Path)):
+        name = os.fspath(source)
+    try:
+        return list(_documents(text, name))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise ParseError(
+            f"invalid YAML: {problem}",
+            source=name,
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(f"invalid YAML: {exc}", source=name) from None
+    except RecursionError:
+        raise ParseError("invalid YAML: nested too deeply", source=name) from None

@@ -1,0 +1,100 @@
+"""``seccomp-kit fmt``: rewrite profiles in canonical form, like black or gofmt."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from seccomp_kit.errors import SeccompKitError
+from seccomp_kit.model import SourceText
+
+__all__ = ["command"]
+
+
+@click.command("fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to this file (- for stdout) instead of in place; one input only.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would change.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["keep", "oci", "moby", "containers"]),
+    default="keep",
+    show_default=True,
+    help="Convert to this dialect; what it cannot hold is listed on stderr.",
+)
+@click.pass_context
+def command(
+    ctx: click.Context, files: tuple[str, ...], output: str | None, check: bool, dialect: str
+) -> None:
+    """Write FILE... in canonical form (fixed key order and layout), in place.
+
+    Files already canonical are left untouched. - reads stdin and writes stdout.
+    Exit status: 0 done (or nothing to change with --check), 1 --check found files
+    that would change, 2 usage error or unreadable input.
+    """
+    import seccomp_kit.io as skio
+
+    if output is not None and len(files) != 1:
+        raise click.UsageError("-o/--output takes exactly one input file")
+    if output is not None and check:
+        raise click.UsageError("--check writes nothing; it cannot be combined with -o")
+    status = 0
+    for name in files:
+        try:
+            if name == "-":
+                label, original = "<stdin>", skio.read_source(sys.stdin.buffer)[1]
+            else:
+                label, original = skio.read_source(name)
+            profile = skio.from_data(
+                skio.parse_json(original, label), source=SourceText(label, original)
+            )
+            if dialect != "keep":
+                profile, dropped = skio.convert(profile, dialect)
+                for item in dropped:
+                    click.echo(f"{label}: converting to {dialect} dropped {item}", err=True)
+            text = skio.dumps(profile)
+        except SeccompKitError as exc:
+            where = str(exc) if exc.source is not None else f"{name}: {exc}"
+            click.echo(f"seccomp-kit: {where}", err=True)
+            status = 2
+            continue
+        changed = text != original
+        if check:
+            if changed:
+                click.echo(f"would reformat {label}", err=True)
+                status = max(status, 1)
+            continue
+        target = output if output is not None else name
+        if target == "-":
+            click.echo(text, nl=False)
+        elif target != name:
+            _write(Path(target), text)
+            click.echo(f"wrote {target}", err=True)
+        elif changed:
+            _write(Path(target), text)
+            click.echo(f"reformatted {target}", err=True)
+    ctx.exit(status)
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` atomically, keeping its permissions."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,238 @@
+"""``seccomp-kit install`` and ``seccomp-kit k8s export|import|check``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from seccomp_kit.errors import SeccompKitError, ValidationFailedError
+
+if TYPE_CHECKING:
+    from seccomp_kit.diagnostics import Diagnostic
+    from seccomp_kit.kubernetes import PodReport
+
+__all__ = ["install_command", "k8s_group"]
+
+_RUNTIME = click.option(
+    "--runtime",
+    type=click.Choice(["runc", "crun"]),
+    default="runc",
+    show_default=True,
+    help="Validate the profile for this runtime.",
+)
+
+
+def _fail_validation(exc: ValidationFailedError, what: str) -> None:
+    """Print why a profile was refused (each diagnostic on its own line)."""
+    click.echo(f"seccomp-kit: {what}: {exc.message}", err=True)
+    for diag in exc.diagnostics:
+        click.echo(f"  {diag}", err=True)
+
+
+@click.command("install")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="localhostProfile path, e.g. profiles/web.json.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Kubelet seccomp root.  [default: /var/lib/kubelet/seccomp]",
+)
+@_RUNTIME
+@click.pass_context
+def install_command(
+    ctx: click.Context, file: Path, name: str, root: Path | None, runtime: str
+) -> None:
+    """Install FILE under the kubelet seccomp root as NAME (atomically, mode 0644).
+
+    The profile is validated first and never installed when validation finds errors. Prints
+    the pod and container securityContext snippets that select it.
+    """
+    from seccomp_kit.kubernetes import DEFAULT_ROOT, install, security_context_snippets
+
+    target_root = DEFAULT_ROOT if root is None else root
+    try:
+        value = install(file, name, root=target_root, runtime=runtime)
+    except ValidationFailedError as exc:
+        _fail_validation(exc, f"{file} not installed")
+        ctx.exit(1)
+    click.echo(f"# installed {Path(target_root) / value}", err=True)
+    click.echo(security_context_snippets(value), nl=False)
+
+
+@click.group("k8s")
+def k8s_group() -> None:
+    """Kubernetes: Security Profiles Operator resources and manifest checks."""
+
+
+@k8s_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="metadata.name of the SeccompProfile.")
+@click.option("--base", "base", default=None, help="spec.baseProfileName (a SeccompProfile).")
+@click.option("--namespace", default=None, help="metadata.namespace (older namespaced SPO).")
+@_RUNTIME
+@click.pass_context
+def export_command(  # noqa: PLR0917
+    ctx: click.Context,
+    file: Path,
+    name: str,
+    base: str | None,
+    namespace: str | None,
+    runtime: str,
+) -> None:
+    """Print FILE as a Security Profiles Operator SeccompProfile resource (YAML)."""
+    from seccomp_kit.kubernetes import export_seccomp_profile
+
+    try:
+        text = export_seccomp_profile(
+            file, name, base_profile_name=base, namespace=namespace, runtime=runtime
+        )
+    except ValidationFailedError as exc:
+        _fail_validation(exc, f"{file} not exported")
+        ctx.exit(1)
+    click.echo(text, nl=False)
+
+
+@k8s_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write <name>.json files into (<namespace>/<name>.json when namespaced).",
+)
+@_RUNTIME
+@click.pass_context
+def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, runtime: str) -> None:
+    """Write every SeccompProfile in the YAML FILES as a profile JSON file under DIR.
+
+    Other documents are skipped with a note. Each file is validated and written atomically.
+    """
+    from seccomp_kit.kubernetes import import_seccomp_profiles, install
+
+    status = 0
+    written = 0
+    for file in files:
+        try:
+            found = import_seccomp_profiles(_open(file))
+        except SeccompKitError as exc:
+            click.echo(f"seccomp-kit: {exc}", err=True)
+            status = 2
+            continue
+        for index, why in found.skipped:
+            click.echo(f"{file}: document {index} skipped: {why}", err=True)
+        for resource in found.resources:
+            if resource.disabled:
+                click.echo(f"{file}: {resource.name} skipped: spec.disabled is true", err=True)
+                continue
+            # The operator's own file name: the object name, ".json" added unless present.
+            rel = resource.name if resource.name.endswith(".json") else f"{resource.name}.json"
+            if resource.namespace:
+                rel = f"{resource.namespace}/{rel}"
+            try:
+                install(resource.profile, rel, root=output, runtime=runtime)
+            except ValidationFailedError as exc:
+                _fail_validation(exc, f"{file}: SeccompProfile {resource.name} not written")
+                status = max(status, 1)
+                continue
+            written += 1
+            click.echo(str(output / rel))
+            if resource.base_profile_name:
+                click.echo(
+                    f"{file}: note: {resource.name} has baseProfileName"
+                    f" {resource.base_profile_name!r}; the file holds only its own rules, the"
+                    " operator unions the base profile into it",
+                    err=True,
+                )
+    if written == 0 and status == 0:
+        click.echo("seccomp-kit: no SeccompProfile resources found", err=True)
+        status = 1
+    ctx.exit(status)
+
+
+def _open(file: Path) -> Path | IO[bytes]:
+    return sys.stdin.buffer if str(file) == "-" else file
+
+
+@k8s_group.command("check")
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
+)
+@click.option(
+    "--seccomp-default",
+    is_flag=True,
+    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["baseline", "restricted", "privileged"]),
+    default="baseline",
+    show_default=True,
+    help="Pod Security level whose seccomp violations are errors (exit 1).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_RUNTIME
+@click.pass_context
+def check_command(  # noqa: PLR0917
+    ctx: click.Context,
+    manifests: tuple[Path, ...],
+    root: Path | None,
+    seccomp_default: bool,
+    level: str,
+    fmt: str,
+    runtime: str,
+) -> None:
+    """Which seccomp profile every container in MANIFESTS gets, with Pod Security verdicts.
+
+    Exit status: 0 nothing wrong, 1 errors found, 2 a manifest could not be read or parsed.
+    """
+    from seccomp_kit.diagnostics import has_errors, render_text, sort_diagnostics, to_json_text
+    from seccomp_kit.kubernetes import DEFAULT_ROOT, check_manifests
+
+    diags: list[Diagnostic] = []
+    pods: list[PodReport] = []
+    unreadable = False
+    for manifest in manifests:
+        try:
+            report = check_manifests(
+                [_open(manifest)],
+                root=DEFAULT_ROOT if root is None else root,
+                seccomp_default=seccomp_default,
+                runtime=runtime,
+                level=level,
+            )
+        except SeccompKitError as exc:
+            click.echo(f"seccomp-kit: {exc}", err=True)
+            unreadable = True
+            continue
+        diags.extend(report.diagnostics)
+        pods.extend(report.pods)
+    diags = sort_diagnostics(diags)
+    if fmt == "json":
+        click.echo(to_json_text(diags))
+    else:
+        for line in render_text(diags):
+            click.echo(line)
+        containers = sum(len(p.containers) for p in pods)
+        baseline = sum(1 for p in pods if p.baseline)
+        restricted = sum(1 for p in pods if p.restricted)
+        errors = sum(1 for d in diags if d.is_error)
+        click.echo(
+            f"{len(pods)} pod(s), {containers} container(s): Pod Security baseline"
+            f" {baseline}/{len(pods)} pass, restricted {restricted}/{len(pods)} pass;"
+            f" {errors} error(s)"
+        )
+    if unreadable:
+        ctx.exit(2)
+    ctx.exit(1 if has_errors(diags) else 0)
