@@ -1,0 +1,217 @@
+"""Parse a large mixed log of SECCOMP records; compare with a per-line regex parser in the same run.
+
+Usage: .venv/bin/python benchmarks/bench_audit.py [--size-mb N] [--file PATH] [--keep]
+
+Generates (unless ``--file`` names an existing one) a log of about N MB in /tmp mixing the
+shapes records take (dmesg lines, auditd SECCOMP lines with a node= prefix, auditd SYSCALL/PATH
+records, ordinary kernel messages, rate-limit notes), then times in one process:
+
+- ``seccomp_kit.audit.parse`` over the file (events built, every line accounted);
+- ``record`` on top of it (the profile a user wants);
+- a straightforward parser: one regex per line, ``key=value`` split into a dict, ints, and the
+  syscall name from the same table.
+
+Figures are CPU seconds of this process (``time.process_time``, steadier than wall time on a
+shared machine) and records per CPU second, with the ratio to the regex parser. Peak RSS is
+sampled after a run over the first tenth of the file and after the whole file: the parser keeps
+no per-line state, so the two must match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMMS = [("nginx", "/usr/sbin/nginx"), ("python3", "/usr/bin/python3.11"), ("sh", "/bin/dash")]
+OTHER = [
+    "[{t:12.6f}] eth0: Link is Up - 10Gbps/Full - flow control rx/tx",
+    "[{t:12.6f}] EXT4-fs (vda1): mounted filesystem with ordered data mode. Quota mode: none.",
+    "[{t:12.6f}] systemd[1]: Started Session {n} of User root.",
+    "[{t:12.6f}] IPv6: ADDRCONF(NETDEV_CHANGE): veth{n}: link becomes ready",
+]
+
+
+def generate(path: Path, size: int, seed: int = 7) -> tuple[int, int]:
+    """Write about ``size`` bytes; return (lines, SECCOMP records)."""
+    rng = random.Random(seed)
+    serial = 1000  # this machine's audit serials (kernel log and local auditd records)
+    remote = [5000, 90000, 700000]  # each node= machine counts its own
+    lines = records = written = 0
+    pids = [rng.randrange(1000, 4_000_000) for _ in range(40)]
+    with path.open("w", encoding="ascii") as out:
+        buf: list[str] = []
+        while written < size:
+            for _ in range(10_000):
+                t = lines / 1000
+                k = rng.random()
+                if k < 0.45:
+                    serial += 1
+                    comm, exe = rng.choice(COMMS)
+                    line = (
+                        f"[{t:12.6f}] audit: type=1326"
+                        f" audit(1795556000.{serial % 1000:03d}:{serial}):"
+                        f" auid=4294967295 uid=0 gid=0 ses=4294967295 pid={rng.choice(pids)}"
+                        f' comm="{comm}" exe="{exe}" sig=0 arch=c000003e'
+                        f" syscall={rng.randrange(0, 335)} compat=0"
+                        f" ip=0x7f{rng.randrange(16**10):010x} code=0x7ffc0000"
+                    )
+                    records += 1
+                elif k < 0.60:
+                    node = rng.randrange(3)
+                    remote[node] += 1
+                    comm, exe = rng.choice(COMMS)
+                    line = (
+                        f"node=web-{node} type=SECCOMP"
+                        f" msg=audit(1795556000.{remote[node] % 1000:03d}:{remote[node]}):"
+                        f" auid=1000 uid=1000 gid=1000 ses=3 subj=unconfined"
+                        f' pid={rng.choice(pids)} comm="{comm}" exe="{exe}" sig=0'
+                        f" arch=c000003e syscall={rng.randrange(0, 335)} compat=0"
+                        f" ip=0x7f{rng.randrange(16**10):010x} code=0x50001"
+                    )
+                    records += 1
+                elif k < 0.75:
+                    serial += 1
+                    line = (
+                        f"type=SYSCALL msg=audit(1795556000.{serial % 1000:03d}:{serial}):"
+                        f" arch=c000003e syscall=59 success=yes exit=0 a0=55d1 a1=55d2 a2=55d3"
+                        f' a3=0 items=2 ppid=1 pid={rng.choice(pids)} auid=0 uid=0 comm="sh"'
+                    )
+                elif k < 0.999:
+                    line = rng.choice(OTHER).format(t=t, n=lines % 97)
+                else:
+                    dropped = rng.randrange(1, 50)
+                    serial += dropped
+                    line = f"[{t:12.6f}] kauditd_printk_skb: {dropped} callbacks suppressed"
+                buf.append(line)
+                lines += 1
+            text = "\n".join(buf) + "\n"
+            out.write(text)
+            written += len(text)
+            buf.clear()
+    return lines, records
+
+
+def regex_parser(path: Path) -> Iterator[dict[str, object]]:
+    """The straightforward way: one regex per line, split the body into a dict."""
+    from seccomp_kit.arches import by_audit
+    from seccomp_kit.syscalls import table
+
+    rx = re.compile(r"type=(?:1326|SECCOMP)(?: msg=)? ?audit\((\d+\.\d+):(\d+)\): (.*)$")
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = rx.search(line)
+            if not m:
+                continue
+            fields = dict(kv.split("=", 1) for kv in m.group(3).split(" ") if "=" in kv)
+            info = by_audit(int(fields["arch"], 16))
+            nr = int(fields["syscall"])
+            yield {
+                "timestamp": float(m.group(1)),
+                "serial": int(m.group(2)),
+                "pid": int(fields["pid"]),
+                "uid": int(fields.get("uid", "-1")),
+                "comm": fields["comm"].strip('"'),
+                "exe": fields["exe"].strip('"'),
+                "arch": info.arch if info else None,
+                "syscall": table(info.arch).name(nr) if info else None,
+                "code": int(fields["code"], 16),
+            }
+
+
+def _cpu(fn: object) -> float:
+    start = time.process_time()
+    fn()  # type: ignore[operator]
+    return time.process_time() - start
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--file", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from seccomp_kit.audit import AuditStats, parse
+    from seccomp_kit.record import record
+
+    path = args.file or Path(f"/tmp/seccomp-kit-bench-{args.size_mb}mb.log")
+    if not path.exists():
+        t0 = time.perf_counter()
+        lines, records = generate(path, args.size_mb << 20)
+        print(
+            f"generated {path} ({path.stat().st_size >> 20} MB, {lines} lines,"
+            f" {records} SECCOMP records) in {time.perf_counter() - t0:.1f} s"
+        )
+    size = path.stat().st_size
+
+    # Warm up (syscall tables, caches) on the first tenth of the file, copied in blocks so the
+    # copy itself does not raise the peak RSS.
+    head = path.with_suffix(".head")
+    with path.open("rb") as src, head.open("wb") as dst:
+        left = size // 10
+        while left > 0:
+            block = src.read(min(left, 1 << 20))
+            dst.write(block)
+            left -= len(block)
+    rss_start = _rss_mb()
+    for _ in parse(head):
+        pass
+    rss_tenth = _rss_mb()
+
+    stats = AuditStats()
+    cpu_parse = _cpu(lambda: sum(1 for _ in parse(path, stats=stats)))
+    rss_full = _rss_mb()
+    n = stats.records
+    cpu_record = _cpu(lambda: record(parse(path)))
+    count = [0]
+
+    def naive() -> None:
+        for _ in regex_parser(path):
+            count[0] += 1
+
+    cpu_naive = _cpu(naive)
+    head.unlink()
+    print(
+        f"file: {size / 2**20:.0f} MB, {stats.lines} lines, {n} SECCOMP records"
+        f" ({stats.events} events, {sum(stats.skipped.values())} skipped,"
+        f" {stats.serial_gaps} serial gaps, {stats.callbacks_suppressed} suppressed)"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load"
+        f" {os.getloadavg()[0]:.2f}"
+    )
+    rows = [
+        ("seccomp_kit.audit.parse (events)", cpu_parse, n),
+        ("parse + record (profile)", cpu_record, n),
+        ("per-line regex + dict (baseline)", cpu_naive, count[0]),
+    ]
+    print(f"{'parser':36} {'CPU s':>8} {'records/s':>12} {'MB/s':>8} {'vs regex':>9}")
+    for name, cpu, k in rows:
+        print(
+            f"{name:36} {cpu:8.2f} {k / cpu:12,.0f} {size / 2**20 / cpu:8.1f}"
+            f" {cpu_naive / cpu:8.2f}x"
+        )
+    print(
+        f"peak RSS: {rss_start:.0f} MB before parsing, {rss_tenth:.0f} MB after a tenth of the"
+        f" file, {rss_full:.0f} MB after all of it"
+    )
+    if not args.keep and args.file is None:
+        path.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,709 @@
+"""Parse SCMP_ACT_LOG (SECCOMP, type 1326) audit records from every shape logs keep them in.
+
+Shapes: auditd's log (raw, with a ``node=`` prefix, ENRICHED with the 0x1D separator),
+``ausearch`` and ``ausearch -i`` output; the kernel log as ``dmesg`` (plain, ``-T``, ``-r``,
+``-x``, caller ids), ``/dev/kmsg`` records and syslog lines (with or without ``<pri>``);
+journald's ``journalctl`` short output (kernel and audit transports) and ``journalctl -o json``.
+The record is found wherever it sits in the line, so other prefixes work too.
+
+Every line is accounted for in :class:`AuditStats`: lines read, records parsed, events emitted,
+records skipped per reason, and the evidence of loss the log carries (serial gaps, the kernel's
+"callbacks suppressed" and "printk limit exceeded" notes, ``audit_lost=`` counters). Names are
+resolved in the record's own architecture table (``seccomp_kit.syscalls``), never guessed:
+an unknown ``arch=`` code is counted and skipped, an unknown syscall number keeps ``syscall``
+None.
+
+>>> from seccomp_kit.audit import parse
+>>> line = ('audit: type=1326 audit(1795555952.515:2): auid=4294967295 uid=0 gid=0 '
+...         'ses=4294967295 pid=6463 comm="true" exe="/usr/bin/true" sig=0 arch=c000003e '
+...         'syscall=12 compat=0 ip=0x7f997767bc47 code=0x7ffc0000')
+>>> [(e.pid, e.arch.value, e.syscall, e.action.value) for e in parse([line])]
+[(6463, 'SCMP_ARCH_X86_64', 'brk', 'SCMP_ACT_LOG')]
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from seccomp_kit._audit_fields import Reason, _Bad, parse_body, parse_stamp
+from seccomp_kit.errors import LoadError
+from seccomp_kit.model import Action, Arch
+
+__all__ = [
+    "AuditEvent",
+    "AuditParser",
+    "AuditStats",
+    "Reason",
+    "action_for_code",
+    "parse",
+    "parse_line",
+]
+
+# SECCOMP_RET_ACTION_FULL -> action; KILL_THREAD and libseccomp's KILL share 0.
+_ACTIONS = {
+    0x0000_0000: Action.KILL_THREAD,
+    0x8000_0000: Action.KILL_PROCESS,
+    0x0003_0000: Action.TRAP,
+    0x0005_0000: Action.ERRNO,
+    0x7FC0_0000: Action.NOTIFY,
+    0x7FF0_0000: Action.TRACE,
+    0x7FFC_0000: Action.LOG,
+    0x7FFF_0000: Action.ALLOW,
+}
+
+
+def action_for_code(code: int) -> Action | None:
+    """The action a ``code=`` value means (its data bits ignored), or None if none does."""
+    return _ACTIONS.get(code & 0xFFFF_0000)
+
+
+# slots=False on purpose: the parser fills ``__dict__`` directly, which costs a quarter of the
+# generated ``__init__`` for twenty fields; equality, hashing and immutability stay attrs'.
+@attrs.frozen(slots=False)
+class AuditEvent:
+    """One SECCOMP record.
+
+    ``arch`` is the table ``syscall_nr`` belongs to (``SCMP_ARCH_X86`` for a 32-bit caller on
+    x86_64, ``SCMP_ARCH_X32`` for an x32 one); ``arch_code`` is the raw ``AUDIT_ARCH`` value.
+    ``syscall`` is the name in that table or None. ``timestamp`` is seconds since the epoch
+    (None where the log keeps no usable time), ``serial`` the audit serial (None where the log
+    drops it). Fields a record lacks are None.
+    """
+
+    timestamp: float | None
+    serial: int | None
+    node: str | None
+    pid: int | None
+    auid: int | None
+    uid: int | None
+    gid: int | None
+    ses: int | None
+    subj: str | None
+    comm: str | None
+    exe: str | None
+    sig: int | None
+    arch: Arch
+    arch_code: int
+    syscall_nr: int
+    syscall: str | None
+    compat: bool | None
+    ip: int | None
+    code: int
+
+    @property
+    def action(self) -> Action | None:
+        """The seccomp action that logged the record (``SCMP_ACT_LOG`` for LOG profiles)."""
+        return action_for_code(self.code)
+
+    @property
+    def action_data(self) -> int:
+        """The action's 16 data bits: the errno of ERRNO, the value of TRACE."""
+        return self.code & 0xFFFF
+
+    @property
+    def time(self) -> datetime.datetime | None:
+        """``timestamp`` as an aware UTC datetime."""
+        if self.timestamp is None:
+            return None
+        return datetime.datetime.fromtimestamp(self.timestamp, tz=datetime.UTC)
+
+
+def _event(values: dict[str, Any]) -> AuditEvent:
+    event: AuditEvent = object.__new__(AuditEvent)
+    event.__dict__.update(values)
+    return event
+
+
+@attrs.define
+class AuditStats:
+    """What a parse saw. Every counter is exact for the input read so far.
+
+    ``records`` counts SECCOMP records found (``events`` of them were emitted, the rest are in
+    ``skipped`` by reason). Loss evidence is kept per kind, because each kind counts something
+    different: ``serial_gaps`` counts audit serials that never appeared (the kernel numbers every
+    audit record, not only SECCOMP ones, and per ``node``); ``callbacks_suppressed`` sums the
+    kernel's "kauditd_printk_skb: N callbacks suppressed" notes (records printk dropped);
+    ``printk_limit`` counts "audit: printk limit exceeded" notes (older kernels, one per dropped
+    record); ``audit_lost`` is the growth of the kernel's ``audit_lost=`` counter between its
+    notes (the first note counts as one).
+    """
+
+    lines: int = 0
+    records: int = 0
+    events: int = 0
+    record_lines: int = 0
+    skipped: Counter[str] = attrs.field(factory=Counter)
+    unknown_arch_codes: Counter[str] = attrs.field(factory=Counter)
+    unknown_syscalls: int = 0
+    serial_gaps: int = 0
+    callbacks_suppressed: int = 0
+    printk_limit: int = 0
+    audit_lost: int = 0
+
+    @property
+    def other_lines(self) -> int:
+        """Lines that held no SECCOMP record (other messages, loss notes, other audit types)."""
+        return self.lines - self.record_lines
+
+    @property
+    def lost(self) -> int:
+        """A lower bound of the records the log lost: the larger of the serial evidence and the
+        kernel's own notes (the two usually describe the same drops, so they are not added)."""
+        notes = self.callbacks_suppressed + self.printk_limit + self.audit_lost
+        return max(self.serial_gaps, notes)
+
+    def summary(self) -> list[str]:
+        """Human-readable lines for a report (the CLI prints these)."""
+        out = [
+            f"lines read: {self.lines}",
+            f"SECCOMP records: {self.records} ({self.events} used)",
+        ]
+        for reason, count in sorted(self.skipped.items()):
+            out.append(f"  skipped, {reason}: {count}")
+        if self.unknown_arch_codes:
+            codes = ", ".join(f"{c} ({n})" for c, n in sorted(self.unknown_arch_codes.items()))
+            out.append(f"  unknown arch codes: {codes}")
+        if self.unknown_syscalls:
+            out.append(f"  syscall numbers without a name: {self.unknown_syscalls}")
+        if self.lost:
+            out.append(
+                f"LOST: at least {self.lost} records (serial gaps {self.serial_gaps}, "
+                f"callbacks suppressed {self.callbacks_suppressed}, printk limit "
+                f"{self.printk_limit}, audit_lost {self.audit_lost})"
+            )
+        else:
+            out.append("lost: none seen")
+        return out
+
+
+_MARK_KERNEL = b"type=1326 audit("
+_MARK_AUDITD = b"type=SECCOMP msg=audit("
+_MARK_JOURNAL = b"SECCOMP auid="
+_STAMP = re.compile(rb"audit\(([^)]{1,64})\)")
+_SUPPRESSED = re.compile(rb"(?:kauditd|audit)_printk_skb: (\d{1,19}) callbacks suppressed")
+_AUDIT_LOST = re.compile(rb"audit_lost=(\d{1,19})")
+_ISO = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))")
+# Bounds on per-parser memory: caches are cleared when full, the duplicate window forgets the
+# oldest serials, so memory does not grow with the input.
+_CACHE_MAX = 1 << 12
+_IDENT_KEYS = frozenset({"auid", "uid", "gid", "ses", "subj", "pid", "comm", "exe"})
+_CALL_KEYS = frozenset({"sig", "arch", "syscall", "compat"})
+_IDENT_FIELDS = ("pid", "auid", "uid", "gid", "ses", "subj", "comm", "exe")
+_CALL_FIELDS = ("sig", "arch", "arch_code", "syscall_nr", "syscall", "compat")
+_KEY_NAMES = re.compile(rb"(?:^| )([a-z]+)=")
+_RAW_ARCH = re.compile(rb" arch=[0-9a-f]{1,8} ")
+
+
+def _keys(text: bytes) -> set[str]:
+    return {k.decode() for k in _KEY_NAMES.findall(text)}
+
+
+_MAX_LINE = 1 << 24
+_WINDOW = 1 << 13
+_RESET_DISTANCE = 1 << 20  # a serial this far below the last one means a reboot
+
+
+class _Serials:
+    """Serial bookkeeping for one node: gaps, late arrivals, duplicates."""
+
+    __slots__ = ("last", "missing", "seen")
+
+    def __init__(self) -> None:
+        self.last = -1
+        self.missing: set[int] = set()
+        self.seen: set[int] = set()
+
+
+class AuditParser:
+    """A streaming parser: feed lines, get events; :attr:`stats` accounts for everything.
+
+    One parser keeps serial state across calls, so feeding several files of one log in order
+    counts gaps across their boundary.
+    """
+
+    def __init__(self, *, stats: AuditStats | None = None, dedupe: bool = True) -> None:
+        self.stats = AuditStats() if stats is None else stats
+        self.dedupe = dedupe
+        # Fast-path caches: text -> converted fields, for the process part of a record
+        # ("auid=… exe=…"), its syscall part (" sig=… compat=…") and the text after "code=".
+        self._idents: dict[bytes, dict[str, Any]] = {}
+        self._calls: dict[bytes, dict[str, Any]] = {}
+        self._codes: dict[bytes, int] = {}
+        self._nodes: dict[str | None, _Serials] = {}
+
+    # -- the entry points -------------------------------------------------------------------
+
+    def parse(self, lines: Iterable[str | bytes]) -> Iterator[AuditEvent]:
+        """Events from ``lines`` (str or bytes, with or without line ends), in input order.
+
+        Lines are handled in batches of up to 1024, so a lazy consumer sees an event once its
+        batch is read (use :meth:`feed` for one line at a time).
+        """
+        batch: list[bytes] = []
+        for item in lines:
+            line = item if isinstance(item, bytes) else item.encode("utf-8", "surrogateescape")
+            batch.append(line if line.endswith(b"\n") else line + b"\n")
+            if len(batch) >= 1024:
+                yield from self.parse_block(b"".join(batch))
+                batch.clear()
+        if batch:
+            yield from self.parse_block(b"".join(batch))
+
+    def parse_stream(self, stream: IO[bytes], *, block_size: int = 1 << 20) -> Iterator[AuditEvent]:
+        """Events from a binary stream, read in blocks (memory stays at about two blocks)."""
+        read = getattr(stream, "read1", stream.read)
+        rest = b""
+        while True:
+            block = read(block_size)
+            if not block:
+                break
+            data = rest + block if rest else block
+            end = data.rfind(b"\n") + 1
+            if end == 0 and len(data) < _MAX_LINE:
+                rest = data
+                continue
+            if end == 0:
+                # One absurdly long "line": judge it alone rather than hold it all.
+                end = len(data)
+                data += b"\n"
+            rest = data[end:]
+            yield from self.parse_block(data[:end] if rest else data)
+        if rest:
+            yield from self.parse_block(rest + b"\n")
+
+    def parse_block(self, chunk: bytes) -> Iterator[AuditEvent]:
+        """Events from a block of whole lines (``chunk`` must end with a newline)."""
+        stats = self.stats
+        idents = self._idents
+        calls = self._calls
+        codes = self._codes
+        nodes = self._nodes
+        local = nodes.get(None)
+        dedupe = self.dedupe
+        serial_of = self._serial
+        slow = self._slow
+        find = chunk.find
+        rfind = chunk.rfind
+        new = object.__new__
+        cls = AuditEvent
+        mark_k = _MARK_KERNEL
+        mark_a = _MARK_AUDITD
+        size = len(chunk)
+        stats.lines += chunk.count(b"\n")
+        nrec = nev = 0
+        pos = 0
+        # Every line we need says "audit", except journald's JSON, whose MESSAGE may be a byte
+        # array: lines with neither are skipped without looking at them.
+        upper = find(b'"MESSAGE"')
+        if upper < 0:
+            upper = size
+        try:
+            while True:
+                a = find(b"audit", pos)
+                if a < 0 or upper < a:
+                    a = upper
+                    if a >= size:
+                        break
+                ls = rfind(b"\n", 0, a) + 1
+                le = find(b"\n", a)
+                pos = le + 1
+                if upper < pos:
+                    upper = find(b'"MESSAGE"', pos)
+                    if upper < 0:
+                        upper = size
+                p = find(mark_k, ls, le)
+                if p >= 0:
+                    q = p + 16
+                else:
+                    p = find(mark_a, ls, le)
+                    if p < 0:
+                        # Another audit record (SYSCALL, PATH, …): only its serial matters.
+                        j = find(b"audit(", ls, le)
+                        k = find(b")", j, le) if j >= 0 else -1
+                        if k > 0 and chunk[ls] != 123:  # not journald JSON ("{")
+                            head, sep, serial_b = chunk[j + 6 : k].rpartition(b":")
+                            if sep and serial_b.isdigit() and b"/" not in head:
+                                node = None
+                                if j > ls and chunk[ls] != 91:  # not "[" (dmesg)
+                                    node = _node(chunk[ls:j])
+                                serial_of(node, int(serial_b), False)
+                                continue
+                        yield from slow(chunk[ls:le])
+                        continue
+                    q = p + 23
+                # Fast path: the kernel's own text, "audit(S.MS:SERIAL): auid=… code=0x…", in a
+                # shape seen before (the careful path taught the caches what it means).
+                r = find(b"): ", q, le)
+                g = find(b" sig=", r, le) if r >= 0 else -1
+                e = find(b" ip=", g, le) if g >= 0 else -1
+                c = find(b" code=", e, le) if e >= 0 else -1
+                if c < 0 or chunk[ls] == 123:  # journald JSON ("{") needs decoding first
+                    yield from slow(chunk[ls:le])
+                    continue
+                ident = idents.get(chunk[r + 3 : g])
+                call = calls.get(chunk[g:e])
+                code = codes.get(chunk[c + 6 : le])
+                head, _, serial_b = chunk[q:r].rpartition(b":")
+                if ident is None or call is None or code is None or b"/" in head:
+                    yield from slow(chunk[ls:le])
+                    continue
+                try:
+                    ip = int(chunk[e + 4 : c], 16)
+                    serial = int(serial_b)
+                    stamp = float(head)
+                except ValueError:
+                    yield from slow(chunk[ls:le])
+                    continue
+                if (
+                    p > ls
+                    and chunk[ls] != 91  # "[": dmesg's clock, never a host name
+                    and (chunk.startswith(b"node=", ls) or find(b" kernel: ", ls, p) > 0)
+                ):
+                    node = _node(chunk[ls:p])
+                    state = nodes.get(node)
+                else:
+                    node = None
+                    state = local
+                nrec += 1
+                # The common case inline: the next serial, not seen before.
+                if (
+                    state is not None
+                    and serial == state.last + 1
+                    and not (dedupe and serial in state.seen)
+                ):
+                    state.last = serial
+                    if dedupe:
+                        seen = state.seen
+                        seen.add(serial)
+                        if len(seen) > _WINDOW:
+                            state.seen = {serial}
+                elif not serial_of(node, serial, True):
+                    continue
+                elif node is None:
+                    local = nodes[None]
+                nev += 1
+                event = new(cls)
+                d = event.__dict__
+                d.update(ident)
+                d.update(call)
+                d["timestamp"] = stamp
+                d["serial"] = serial
+                d["node"] = node
+                d["ip"] = ip
+                d["code"] = code
+                yield event
+        finally:
+            stats.records += nrec
+            stats.events += nev
+            stats.record_lines += nrec
+
+    def feed(self, line: str | bytes) -> list[AuditEvent]:
+        """The events of one line (usually zero or one)."""
+        return list(self.parse((line,)))
+
+    # -- the careful path -------------------------------------------------------------------
+
+    def _skip(self, reason: str, record: bytes) -> None:
+        self.stats.skipped[reason] += 1
+        if reason == Reason.UNKNOWN_ARCH:
+            m = re.search(rb"arch=(\S{1,32})", record)
+            self.stats.unknown_arch_codes[m.group(1).decode("ascii", "replace") if m else "?"] += 1
+
+    def _slow(self, line: bytes, host: str | None = None) -> Iterator[AuditEvent]:
+        if line.lstrip().startswith(b"{"):
+            yield from self._journal_json(line)
+            return
+        found = False
+        for mark in (_MARK_KERNEL, _MARK_AUDITD):
+            if mark in line:
+                found = True
+                self.stats.record_lines += 1
+                # More than one record on a line: console output merged them; each part is
+                # judged on its own (a cut-off part is "truncated", never completed from the next).
+                positions = [m.start() for m in re.finditer(re.escape(mark), line)]
+                for i, pos in enumerate(positions):
+                    end = positions[i + 1] if i + 1 < len(positions) else len(line)
+                    record = line[pos + len(mark) - 6 : end]
+                    event = self._record(line, pos, record, host)
+                    if event is not None:
+                        yield event
+                break
+        if found:
+            return
+        j = line.find(_MARK_JOURNAL)
+        if j >= 0:
+            self.stats.record_lines += 1
+            event = self._journal_short(line, j)
+            if event is not None:
+                yield event
+            return
+        if b"audit" in line:
+            self._notes(line)
+
+    def _notes(self, line: bytes) -> None:
+        """Loss notes and other audit records' serials (the kernel numbers all of them)."""
+        stats = self.stats
+        m = _SUPPRESSED.search(line)
+        if m:
+            stats.callbacks_suppressed += int(m.group(1))
+            return
+        if b"printk limit exceeded" in line:
+            stats.printk_limit += 1
+            return
+        m = _AUDIT_LOST.search(line)
+        if m:
+            self._audit_lost(int(m.group(1)))
+            return
+        m = _STAMP.search(line)
+        if m:
+            try:
+                _, serial = parse_stamp(m.group(1).decode("ascii"))
+            except (_Bad, UnicodeDecodeError):
+                return
+            self._serial(_node(line[: m.start()]), serial, False)
+
+    def _audit_lost(self, value: int) -> None:
+        last = getattr(self, "_lost_last", None)
+        if last is None or value < last:
+            self.stats.audit_lost += 1 if last is None else value
+        else:
+            self.stats.audit_lost += value - last
+        self._lost_last = value
+
+    def _record(self, line: bytes, pos: int, record: bytes, host: str | None) -> AuditEvent | None:
+        """One ``audit(STAMP)…: BODY`` record (``record`` starts at ``audit(``)."""
+        stats = self.stats
+        stats.records += 1
+        close = record.find(b")")
+        if close < 0:
+            stats.skipped[Reason.TRUNCATED] += 1
+            return None
+        try:
+            stamp_text = record[6:close].decode("ascii")
+            body = record[close + 1 :].decode("utf-8", "backslashreplace")
+        except UnicodeDecodeError:
+            stats.skipped[Reason.MALFORMED] += 1
+            return None
+        rest = body.lstrip()
+        if not rest.startswith(":"):
+            stats.skipped[Reason.TRUNCATED if not rest else Reason.MALFORMED] += 1
+            return None
+        try:
+            timestamp, serial = parse_stamp(stamp_text)
+        except _Bad as bad:
+            stats.skipped[bad.reason] += 1
+            return None
+        body_text = rest[1:].strip(" \r\n")
+        interpreted = "/" in stamp_text or None
+        fields = parse_body(body_text, interpreted=interpreted)
+        node = _node(line[:pos]) or host
+        return self._emit(
+            fields, record, timestamp, serial, node=node, origin=(line, body_text, pos)
+        )
+
+    def _emit(
+        self,
+        fields: dict[str, Any] | str,
+        record: bytes,
+        timestamp: float | None,
+        serial: int | None,
+        *,
+        node: str | None,
+        origin: tuple[bytes, str, int] | None = None,
+    ) -> AuditEvent | None:
+        stats = self.stats
+        if isinstance(fields, str):
+            self._skip(fields, record)
+            return None
+        if serial is not None and not self._serial(node, serial, True):
+            return None
+        if fields["syscall"] is None:
+            stats.unknown_syscalls += 1
+        stats.events += 1
+        values = dict(fields, timestamp=timestamp, serial=serial, node=node)
+        if origin is not None:
+            self._learn(*origin, fields)
+        return _event(values)
+
+    def _learn(self, line: bytes, body_text: str, pos: int, fields: dict[str, Any]) -> None:
+        """Teach the fast path this record's shape: its process text (``auid=`` up to ``sig=``)
+        and its syscall text (``sig=`` up to ``ip=``) map to these fields, the text after
+        ``code=`` to this code."""
+        if fields["syscall"] is None or fields["ip"] is None:
+            return
+        if line.find(_MARK_KERNEL, pos) != pos and line.find(_MARK_AUDITD, pos) != pos:
+            return
+        r = line.find(b"): ", pos)
+        g = line.find(b" sig=", r)
+        e = line.find(b" ip=", g)
+        c = line.find(b" code=", e)
+        if r < 0 or g < 0 or e < 0 or c < 0:
+            return
+        ident, call, tail = line[r + 3 : g], line[g:e], line[c + 6 :]
+        # Each part is cached alone and combined with others later, so each must hold exactly
+        # its own keys (a label containing " sig=" would not), in the kernel's raw form.
+        if _keys(ident) - _IDENT_KEYS or _keys(call) != _CALL_KEYS or not _RAW_ARCH.search(call):
+            return
+        again = parse_body((ident + call + line[e:c] + b" code=" + tail).decode("utf-8", "replace"))
+        if again != fields:
+            return
+        for cache in (self._idents, self._calls, self._codes):
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+        self._idents[ident] = {k: fields[k] for k in _IDENT_FIELDS}
+        self._calls[call] = {k: fields[k] for k in _CALL_FIELDS}
+        self._codes[tail] = fields["code"]
+
+    def _serial(self, node: str | None, serial: int, seccomp: bool) -> bool:
+        """Account a serial; False if this SECCOMP record is a duplicate."""
+        state = self._nodes.get(node)
+        if state is None:
+            state = self._nodes[node] = _Serials()
+        if seccomp and self.dedupe:
+            seen = state.seen
+            if serial in seen:
+                self.stats.skipped[Reason.DUPLICATE] += 1
+                return False
+            seen.add(serial)
+            if len(seen) > 2 * _WINDOW:
+                # Forget serials far behind the newest (pruned in batches to stay amortized O(1)).
+                floor = max(state.last, serial) - _WINDOW
+                state.seen = {s for s in seen if s > floor}
+                if len(state.seen) > _WINDOW:
+                    state.seen = set()
+        last = state.last
+        if last < 0:
+            state.last = serial
+        elif serial > last:
+            gap = serial - last - 1
+            if gap:
+                self.stats.serial_gaps += gap
+                missing = state.missing
+                if gap <= _WINDOW:
+                    missing.update(range(last + 1, serial))
+                if len(missing) > 2 * _WINDOW:
+                    # Forget the oldest (in batches, so this stays cheap): a record arriving
+                    # that late is not un-lost.
+                    state.missing = set(sorted(missing)[-_WINDOW:])
+            state.last = serial
+        elif serial < last:
+            if serial in state.missing:
+                # A late arrival (logs merged out of order): it was not lost after all.
+                state.missing.discard(serial)
+                self.stats.serial_gaps -= 1
+            elif last - serial > _RESET_DISTANCE:
+                # The serials started again (a reboot): a new sequence, not a gap.
+                state.missing.clear()
+                state.seen = {serial} if seccomp and self.dedupe else set()
+                state.last = serial
+        return True
+
+    # -- journald ---------------------------------------------------------------------------
+
+    def _journal_json(self, line: bytes) -> Iterator[AuditEvent]:
+        stats = self.stats
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise ValueError("not an object")
+            message = entry.get("MESSAGE")
+            if isinstance(message, list):  # journald stores non-UTF-8 messages as byte arrays
+                message = bytes(message).decode("utf-8", "backslashreplace")
+            if not isinstance(message, str):
+                raise ValueError("no MESSAGE")
+        except (ValueError, TypeError):
+            stats.skipped[Reason.BAD_JSON] += 1
+            return
+        data = message.encode("utf-8", "surrogateescape")
+        host = entry.get("_HOSTNAME")
+        host = host if isinstance(host, str) else None
+        audit_type = str(entry.get("_AUDIT_TYPE", ""))
+        if audit_type != "1326" and entry.get("_AUDIT_TYPE_NAME") != "SECCOMP":
+            # The kernel transport: MESSAGE is the kernel's line (a record, a note, or other).
+            yield from self._slow(data, host)
+            return
+        stats.records += 1
+        stats.record_lines += 1
+        body = message.split(" ", 1)[1] if message.startswith("SECCOMP ") else message
+        serial_text = str(entry.get("_AUDIT_ID", ""))
+        serial = int(serial_text) if serial_text.isdigit() else None
+        micros = str(entry.get("_SOURCE_REALTIME_TIMESTAMP", entry.get("__REALTIME_TIMESTAMP")))
+        timestamp = int(micros) / 1e6 if micros.isdigit() else None
+        event = self._emit(parse_body(body.strip()), data, timestamp, serial, node=host)
+        if event is not None:
+            yield event
+
+    def _journal_short(self, line: bytes, j: int) -> AuditEvent | None:
+        """``audit[PID]: SECCOMP auid=…`` (journald's audit transport): no serial; the time only
+        when the output format prints a full ISO timestamp (``-o short-iso``)."""
+        self.stats.records += 1
+        body = line[j + 8 :].decode("utf-8", "backslashreplace").strip(" \r\n")
+        m = _ISO.match(line)
+        timestamp = None
+        if m:
+            text = m.group(1).decode()
+            if text[-5] in "+-" and text[-3] != ":":
+                text = text[:-2] + ":" + text[-2:]
+            timestamp = datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        return self._emit(parse_body(body), line, timestamp, None, node=None)
+
+
+def _node(prefix: bytes) -> str | None:
+    """The machine a record came from: auditd's ``node=``, or the host of a syslog line
+    (``Jul  8 10:31:23 HOST kernel: …``); serials are counted per machine."""
+    if prefix.startswith(b"node="):
+        end = prefix.find(b" ")
+        return prefix[5 : end if end > 0 else None].decode("utf-8", "backslashreplace")
+    k = prefix.find(b" kernel: ")
+    if k > 0:
+        return prefix[:k].rpartition(b" ")[2].decode("utf-8", "backslashreplace") or None
+    return None
+
+
+def parse(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | Iterable[str | bytes],
+    *,
+    stats: AuditStats | None = None,
+    dedupe: bool = True,
+) -> Iterator[AuditEvent]:
+    """Stream the SECCOMP events of a path, an open file or any iterable of lines.
+
+    Pass an :class:`AuditStats` to read the accounting while or after iterating. A path that
+    cannot be opened raises :class:`~seccomp_kit.errors.LoadError`; nothing inside the text
+    raises: bad records are counted in ``stats.skipped``.
+    """
+    parser = AuditParser(stats=stats, dedupe=dedupe)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            message = f"cannot read audit log: {exc.strerror or exc}"
+            raise LoadError(message, source=str(path)) from exc
+        return _closing(parser.parse_stream(handle), handle)
+    if isinstance(source, io.TextIOBase):
+        return parser.parse(source)
+    if hasattr(source, "read") and not isinstance(source, (list, tuple)):
+        return parser.parse_stream(source)  # type: ignore[arg-type]
+    return parser.parse(source)
+
+
+def _closing(events: Iterator[AuditEvent], handle: IO[bytes]) -> Iterator[AuditEvent]:
+    with handle:
+        yield from events
+
+
+def parse_line(line: str | bytes) -> AuditEvent | None:
+    """The event of a single line, or None when it holds none."""
+    events = AuditParser(dedupe=False).feed(line)
+    return events[0] if events else None

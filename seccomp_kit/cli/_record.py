@@ -1,0 +1,252 @@
+"""``seccomp-kit record``: a least-privilege profile from SCMP_ACT_LOG records.
+
+From logs: ``seccomp-kit record --from audit.log [filters] -o profile.json``; live:
+``seccomp-kit record -o profile.json -- CMD ARGS...``. The accounting (lines, records, losses)
+goes to stderr. Exit status: 0 profile written and nothing lost; 1 profile written but the
+input shows lost records (or the recorded command failed); 2 usage errors, unreadable input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from seccomp_kit.errors import SeccompKitError
+
+__all__ = ["command"]
+
+
+class _Counting:
+    """A binary reader that reports how many bytes were consumed (for the progress bar)."""
+
+    def __init__(self, raw: IO[bytes], bar: Any) -> None:
+        self._raw = raw
+        self._bar = bar
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._bar.update(len(data))
+        return data
+
+
+def _events(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Iterator[Any]:
+    from seccomp_kit.audit import AuditParser
+    from seccomp_kit.errors import LoadError
+
+    parser = AuditParser(stats=stats)
+    for name in sources:
+        if name == "-":
+            yield from parser.parse_stream(sys.stdin.buffer)
+            continue
+        try:
+            handle = Path(name).open("rb")  # noqa: SIM115 - closed below, streamed lazily
+        except OSError as exc:
+            raise LoadError(f"cannot read audit log: {exc.strerror or exc}", source=name) from exc
+        with handle:
+            if show_progress:
+                size = os.fstat(handle.fileno()).st_size
+                with click.progressbar(
+                    length=size, label=f"reading {name}", file=sys.stderr
+                ) as bar:
+                    yield from parser.parse_stream(_Counting(handle, bar))  # type: ignore[arg-type]
+            else:
+                yield from parser.parse_stream(handle)
+
+
+def _write(text: str, out: str) -> None:
+    if out == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+@click.command(
+    "record",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=(
+        "Examples:\n\n"
+        "  seccomp-kit record --from /var/log/audit/audit.log --comm nginx -o nginx.json\n\n"
+        "  dmesg | seccomp-kit record --from - -o profile.json\n\n"
+        "  seccomp-kit record --baseline runc -o app.json -- ./app --serve"
+    ),
+)
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    metavar="FILE|-",
+    help="Read records from a log (repeatable; - is stdin).",
+)
+@click.option(
+    "--pid", "pids", multiple=True, type=int, help="Keep records of this pid (repeatable)."
+)
+@click.option(
+    "--comm", "comms", multiple=True, help="Keep records of this command name (repeatable)."
+)
+@click.option(
+    "--exe", "exes", multiple=True, help="Keep records of this executable path (repeatable)."
+)
+@click.option(
+    "--uid", "uids", multiple=True, type=int, help="Keep records of this uid (repeatable)."
+)
+@click.option(
+    "--since", metavar="TIME", help="Keep records at or after TIME (epoch seconds or ISO 8601)."
+)
+@click.option("--until", metavar="TIME", help="Keep records at or before TIME.")
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    metavar="ACTION",
+    help="Keep records of this action (log, errno, ...; repeatable). Default: all but allow.",
+)
+@click.option(
+    "--arch",
+    "arches",
+    multiple=True,
+    metavar="ARCH",
+    help="Keep records of this architecture (repeatable).",
+)
+@click.option(
+    "--default-action",
+    default="SCMP_ACT_ERRNO",
+    show_default=True,
+    help="Action for everything not recorded.",
+)
+@click.option(
+    "--default-errno",
+    default="EPERM",
+    show_default=True,
+    help="Errno of the default action (name or number).",
+)
+@click.option(
+    "--baseline",
+    metavar="RUNTIME",
+    help="Merge in what the runtime calls after installing the filter: runc, crun or runc,crun.",
+)
+@click.option(
+    "--refine",
+    "refine_path",
+    metavar="PROFILE",
+    type=click.Path(dir_okay=False),
+    help="Add what the records show PROFILE blocked; print the semantic diff.",
+)
+@click.option(
+    "--source",
+    default="auto",
+    type=click.Choice(["auto", "netlink", "kmsg"]),
+    show_default=True,
+    help="Live recording: where records are read from.",
+)
+@click.option(
+    "--save-records",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Live recording: also write the command's raw records to FILE.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Live recording: kill the command after SECONDS.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    default="-",
+    show_default=True,
+    metavar="OUT",
+    help="Where to write the profile.",
+)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, metavar="[-- CMD ARGS...]")
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> None:
+    """Build a least-privilege profile from SCMP_ACT_LOG records, from logs or live."""
+    from seccomp_kit import record as rec
+    from seccomp_kit.audit import AuditStats
+    from seccomp_kit.io import dumps, load
+
+    sources: tuple[str, ...] = opts["sources"]
+    argv: tuple[str, ...] = opts["argv"]
+    if bool(sources) == bool(argv):
+        raise click.UsageError("give either --from FILE (or -) or a command after --, not both")
+    try:
+        where = rec.EventFilter(
+            pids=opts["pids"],
+            comms=opts["comms"],
+            exes=opts["exes"],
+            uids=opts["uids"],
+            since=None if opts["since"] is None else rec.parse_time(opts["since"]),
+            until=None if opts["until"] is None else rec.parse_time(opts["until"]),
+            actions=opts["actions"],
+        )
+        arches = opts["arches"] or None
+        if arches:
+            from seccomp_kit.arches import parse_arch
+
+            arches = [parse_arch(a) for a in arches]
+        status = 0
+        if sources:
+            stats = AuditStats()
+            events = _events(sources, stats, sys.stderr.isatty())
+            live = None
+        else:
+            # The profile may go to stdout: the command's own output then goes to stderr.
+            live = rec.record_command(
+                argv,
+                source=opts["source"],
+                timeout=opts["timeout"],
+                keep_lines=opts["save_records"] is not None,
+                stdout=sys.stderr.fileno() if opts["out"] == "-" else None,
+            )
+            stats = live.stats
+            events = iter(live.events)
+            for warning in live.warnings:
+                click.secho(warning, err=True, fg="red" if warning.startswith("WARNING") else None)
+            if live.returncode != 0:
+                click.echo(f"the command exited with status {live.returncode}", err=True)
+                status = 1
+            if opts["save_records"] is not None:
+                Path(opts["save_records"]).write_bytes(b"".join(x + b"\n" for x in live.lines))
+        if opts["refine_path"] is not None:
+            base = load(opts["refine_path"])
+            if arches:
+                events = (e for e in events if e.arch in arches)
+            result = rec.refine(base, events, where=where)
+            _write(dumps(result.after), opts["out"])
+            click.echo(result.to_text(), err=opts["out"] == "-", nl=False)
+            summary = stats.summary()
+        else:
+            recording = rec.record(
+                events,
+                where=where,
+                default_action=opts["default_action"],
+                default_errno=opts["default_errno"],
+                baseline=opts["baseline"],
+                arches=arches,
+                stats=stats,
+            )
+            _write(dumps(recording.profile), opts["out"])
+            summary = recording.summary()
+        if live is not None:
+            summary.insert(0, f"recorded from {live.source}, audit session {live.session}")
+            if live.overruns:
+                status = 1
+        for line in summary:
+            loud = line.startswith(("LOST", "WARNING"))
+            click.secho(line, err=True, fg="red" if loud else None)
+        if stats.lost:
+            status = 1
+    except SeccompKitError as exc:
+        click.echo(f"seccomp-kit record: {exc}", err=True)
+        ctx.exit(2)
+    ctx.exit(status)
