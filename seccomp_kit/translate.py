@@ -281,7 +281,8 @@ def translate(
         limits = []
         for arch, table in tables:
             known = [nr for n in names if (nr := table.number(n)) is not None]
-            if known:
+            # runc starts its search at 0 and drops an architecture whose maximum stays 0.
+            if known and max(known) > 0:
                 limits.append((arch, max(known)))
         enosys = tuple(limits)
     return Translation(
