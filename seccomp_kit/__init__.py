@@ -1,7 +1,7 @@
 """seccomp_kit: model, validate, merge, compile, match and record Linux seccomp profiles.
 
-The model and the JSON functions are imported eagerly (they need only attrs); everything that
-pulls in jsonschema, libseccomp, numpy or Hypothesis is imported on first use, so
+The model and the errors are imported eagerly (they need only attrs); everything else, the JSON
+functions included, is imported on first use, so
 ``import seccomp_kit`` stays cheap and works without those installed.
 """
 
@@ -20,7 +20,6 @@ from seccomp_kit.errors import (
     SeccompKitError,
     ValidationFailedError,
 )
-from seccomp_kit.io import convert, dump, dumps, load, loads
 from seccomp_kit.model import (
     Action,
     Arch,
@@ -38,6 +37,13 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access.
 _LAZY = {
+    # The JSON functions too: Hypothesis imports this package (for its plugin) and should get
+    # the model alone.
+    "convert": "seccomp_kit.io",
+    "dump": "seccomp_kit.io",
+    "dumps": "seccomp_kit.io",
+    "load": "seccomp_kit.io",
+    "loads": "seccomp_kit.io",
     "Diagnostic": "seccomp_kit.diagnostics",
     "Severity": "seccomp_kit.diagnostics",
     "validate": "seccomp_kit.validate",
@@ -107,6 +113,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from seccomp_kit.compile import CompiledFilter, compile_profile
     from seccomp_kit.diagnostics import Diagnostic, Severity
     from seccomp_kit.diff import diff
+    from seccomp_kit.io import convert, dump, dumps, load, loads
     from seccomp_kit.match import Matcher, Verdict
     from seccomp_kit.merge import extend, merge, normalize
     from seccomp_kit.resolve import resolve
