@@ -36,7 +36,7 @@ from seccomp_kit import bpf
 from seccomp_kit._positions import line_column, locate
 from seccomp_kit.arches import arch_info
 from seccomp_kit.bpf import Instruction, Program
-from seccomp_kit.errors import CompileError
+from seccomp_kit.errors import CompileError, ProfileError
 from seccomp_kit.model import Arch, Flag, Operator, Profile
 from seccomp_kit.translate import ERRNO_ENOSYS, RuleAdd, Translation, translate
 
@@ -278,6 +278,7 @@ def compile_translation(
     """
     t = translation
     load_flags = _load_flags(t)
+    _refuse_what_libseccomp_cannot_finish(t)
     raw, unplaced = _export(t, bad_arch_action, "bpf")
     stub = enosys_stub(t.enosys_limits) if t.enosys_limits is not None else []
     order = "<" if arch_info(t.architectures[0]).little_endian else ">"
@@ -298,6 +299,25 @@ def compile_translation(
         byteorder=order,
         bad_arch_action=bad_arch_action,
     )
+
+
+def _refuse_what_libseccomp_cannot_finish(t: Translation) -> None:
+    """libseccomp 2.5 never returns from adding some overlapping conditional rules, so calling it
+    would hang; our model of its database finds those first. Only syscalls with several rules,
+    one of them conditional, can be affected, so other profiles skip the check."""
+    by_name: dict[str, list[RuleAdd]] = {}
+    for rule in t.rules:
+        by_name.setdefault(rule.name, []).append(rule)
+    risky = any(len(rs) > 1 and any(r.conditions for r in rs) for rs in by_name.values())
+    if risky:
+        from seccomp_kit.match import LibseccompLoopError, build_groups
+
+        try:
+            build_groups(t)
+        except LibseccompLoopError as exc:
+            raise CompileError(exc.message, path=exc.path) from exc
+        except ProfileError:
+            pass  # libseccomp refuses these itself (EEXIST) and says so below
 
 
 def _export(

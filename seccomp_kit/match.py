@@ -42,7 +42,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from seccomp_kit._match_exact import ExactCode
 
-__all__ = ["BAD_ARCH_ACTION", "DecidedBy", "Matcher", "Verdict", "action_of", "kernel_audit"]
+__all__ = [
+    "BAD_ARCH_ACTION",
+    "DecidedBy",
+    "LibseccompLoopError",
+    "Matcher",
+    "Verdict",
+    "action_of",
+    "build_groups",
+    "kernel_audit",
+]
 
 BAD_ARCH_ACTION = 0x0000_0000
 """libseccomp's default SCMP_FLTATR_ACT_BADARCH (SCMP_ACT_KILL_THREAD); runc and crun keep it."""
@@ -310,7 +319,7 @@ class Matcher:
         self.translation: Translation = translate(profile, runtime=runtime, host_arch=self.arch)
         self._source = profile.source
         self._check_errnos()
-        self._groups = self._build_groups()
+        self._groups = build_groups(self.translation)
         self._stubs = self._build_stubs()
         self._fast: dict[Arch, dict[object, Verdict]] = {}
         self._exact: ExactCode | bool | None = False  # False: not built yet
@@ -338,62 +347,6 @@ class Matcher:
                     f" values must be below {_MAX_ERRNO}",
                     path=(*rule.path, "errnoRet"),
                 )
-
-    def _build_groups(self) -> dict[int, _Group]:
-        t = self.translation
-        by_audit: dict[int, tuple[list[Arch], list[SyscallDB]]] = {}
-        for arch in t.architectures:
-            info = arch_info(arch)
-            db = SyscallDB(info.bits)
-            mux = arch in _MUX_ARCHES
-            table = syscalls.table(arch)
-            for rule in self._rules_on(arch):
-                chain = _chain(rule.conditions)
-                leaf = (rule.action, rule)
-                if mux and rule.name in _MUX_CALLS:
-                    via, sub = _MUX_CALLS[rule.name]
-                    mux_nr = table.number(via)
-                    if mux_nr is not None:
-                        mux_chain = [c for c in chain if c[0] != 0]
-                        mux_chain.append((0, Operator.EQ, _U64, sub))
-                        self._add(db, mux_nr, mux_chain, leaf, rule=rule, arch=arch)
-                nr = rule.number(arch)
-                if nr is not None:
-                    self._add(db, nr, chain, leaf, rule=rule, arch=arch)
-            arches, dbs = by_audit.setdefault(kernel_audit(arch), ([], []))
-            arches.append(arch)
-            dbs.append(db)
-        return {audit: _Group(audit, a, d) for audit, (a, d) in by_audit.items()}
-
-    def _rules_on(self, arch: Arch) -> Iterable[RuleAdd]:
-        for rule in self.translation.rules:
-            if rule.number(arch) is not None or (arch in _MUX_ARCHES and rule.name in _MUX_CALLS):
-                yield rule
-
-    @staticmethod
-    def _add(
-        db: SyscallDB,
-        nr: int,
-        chain: Sequence[tuple[int, Operator, int, int]],
-        leaf: tuple[int, RuleAdd],
-        *,
-        rule: RuleAdd,
-        arch: Arch,
-    ) -> None:
-        rc = db.add(nr, chain, leaf)
-        if rc == LOOPS:
-            raise ProfileError(
-                f"libseccomp 2.5 never finishes adding the rule for {rule.name!r} on"
-                f" {arch.value}: its rule database loops on these overlapping conditions (the"
-                " runtime would hang); change or split the conditions",
-                path=(*rule.path, "names", rule.name_index),
-            )
-        if rc < 0:
-            raise ProfileError(
-                f"libseccomp refuses the rule for {rule.name!r} on {arch.value} (EEXIST): an"
-                " earlier rule has the same argument conditions with a different action",
-                path=(*rule.path, "names", rule.name_index),
-            )
 
     def _build_stubs(self) -> dict[int, dict[Arch, int]]:
         limits = self.translation.enosys_limits
@@ -609,3 +562,69 @@ def _args(args: Sequence[int]) -> tuple[int, ...]:
             raise InputError(f"argument {i} ({v}) does not fit in 64 bits")
         out.append(v & _U64)
     return tuple(out)
+
+
+class LibseccompLoopError(ProfileError):
+    """libseccomp would never return from adding a rule (the runtime would hang)."""
+
+
+def build_groups(t: Translation) -> dict[int, _Group]:
+    """libseccomp's rule database for every architecture of ``t``, grouped by audit code.
+
+    Raises :class:`ProfileError` where libseccomp refuses a rule (EEXIST) or would never finish
+    adding it (its database loops on some overlapping conditions).
+    """
+    by_audit: dict[int, tuple[list[Arch], list[SyscallDB]]] = {}
+    for arch in t.architectures:
+        info = arch_info(arch)
+        db = SyscallDB(info.bits)
+        mux = arch in _MUX_ARCHES
+        table = syscalls.table(arch)
+        for rule in _rules_on(t, arch):
+            chain = _chain(rule.conditions)
+            leaf = (rule.action, rule)
+            if mux and rule.name in _MUX_CALLS:
+                via, sub = _MUX_CALLS[rule.name]
+                mux_nr = table.number(via)
+                if mux_nr is not None:
+                    mux_chain = [c for c in chain if c[0] != 0]
+                    mux_chain.append((0, Operator.EQ, _U64, sub))
+                    _add(db, mux_nr, mux_chain, leaf, rule=rule, arch=arch)
+            nr = rule.number(arch)
+            if nr is not None:
+                _add(db, nr, chain, leaf, rule=rule, arch=arch)
+        arches, dbs = by_audit.setdefault(kernel_audit(arch), ([], []))
+        arches.append(arch)
+        dbs.append(db)
+    return {audit: _Group(audit, a, d) for audit, (a, d) in by_audit.items()}
+
+
+def _rules_on(t: Translation, arch: Arch) -> Iterable[RuleAdd]:
+    for rule in t.rules:
+        if rule.number(arch) is not None or (arch in _MUX_ARCHES and rule.name in _MUX_CALLS):
+            yield rule
+
+
+def _add(
+    db: SyscallDB,
+    nr: int,
+    chain: Sequence[tuple[int, Operator, int, int]],
+    leaf: tuple[int, RuleAdd],
+    *,
+    rule: RuleAdd,
+    arch: Arch,
+) -> None:
+    rc = db.add(nr, chain, leaf)
+    if rc == LOOPS:
+        raise LibseccompLoopError(
+            f"libseccomp 2.5 never finishes adding the rule for {rule.name!r} on"
+            f" {arch.value}: its rule database loops on these overlapping conditions (the"
+            " runtime would hang); change or split the conditions",
+            path=(*rule.path, "names", rule.name_index),
+        )
+    if rc < 0:
+        raise ProfileError(
+            f"libseccomp refuses the rule for {rule.name!r} on {arch.value} (EEXIST): an"
+            " earlier rule has the same argument conditions with a different action",
+            path=(*rule.path, "names", rule.name_index),
+        )

@@ -65,9 +65,10 @@ CODES: dict[str, str] = {
     "SK111": "syscall newer than the target kernel",
     "SK201": "errnoRet on an action that takes none",
     "SK202": "defaultErrnoRet on a default action that takes none",
-    "SK203": "errno value the runtime or kernel changes (16-bit field, capped at 4095)",
+    "SK203": "errno value the runtime changes (only its low 16 bits are passed)",
     "SK204": "errno 0: the syscall is skipped and reports success",
     "SK205": "errno name and errnoRet disagree",
+    "SK206": "errno libseccomp refuses (4095 or more after the 16-bit cut): the runtime fails",
     "SK210": "SCMP_ACT_NOTIFY as the default action",
     "SK211": "SCMP_ACT_NOTIFY on write",
     "SK212": "SCMP_ACT_NOTIFY without listenerPath",
@@ -384,20 +385,31 @@ class _Checker:
                 " succeeded",
                 number_path,
             )
+        elif (number & 0xFFFF) >= _MAX_ERRNO:
+            # libseccomp's action check refuses SCMP_ACT_ERRNO(x) for x >= 4095 (EINVAL), so
+            # runc and crun fail to start the container; the spec alone says nothing.
+            cut = " (runtimes pass only its low 16 bits)" if number > 0xFFFF else ""
+            self.add(
+                self.by_runtime(Severity.ERROR, Severity.ERROR, Severity.WARNING),
+                "SK206",
+                f"errno {number}{cut}: libseccomp refuses SCMP_ACT_ERRNO with {number & 0xFFFF}"
+                " (EINVAL: 4094 is the largest it accepts), so runc and crun fail to load the"
+                " filter",
+                number_path,
+                "use an errno between 1 and 4094",
+            )
         elif seen != number:
-            how = "runtimes pass only its low 16 bits" if number > 0xFFFF else ""
-            if seen == _MAX_ERRNO and (number & 0xFFFF) > _MAX_ERRNO:
-                how = (how + " and " if how else "") + "the kernel caps errno at 4095"
-            if seen == 0:
-                result = "the syscall is skipped and reports success (errno 0)"
-            else:
-                result = f"callers see errno {seen}"
+            result = (
+                "the syscall is skipped and reports success (errno 0)"
+                if seen == 0
+                else f"callers see errno {seen}"
+            )
             self.add(
                 Severity.WARNING,
                 "SK203",
-                f"errno {number}: {how}; {result}",
+                f"errno {number}: runtimes pass only its low 16 bits; {result}",
                 number_path,
-                "use an errno between 1 and 4095",
+                "use an errno between 1 and 4094",
             )
 
     def rule(self, i: int, rule: SyscallRule) -> None:

@@ -94,19 +94,39 @@ def test_errno_on_an_action_without_one_depends_on_the_runtime(runtime: str, sev
     assert "crun refuses" in diags["SK201"].message
 
 
-def test_errno_values_the_kernel_changes() -> None:
+def test_errno_values_the_runtime_changes_or_libseccomp_refuses() -> None:
     doc = allow(
         {"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 12345},
         {"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536},
         {"names": ["open"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0},
-        {"names": ["close"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4095},
+        {"names": ["close"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4094},
+        {"names": ["stat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4095},
+        {"names": ["fstat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536 + 5000},
+        {"names": ["lstat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536 + 7},
     )
-    diags = {d.path: d for d in check(doc)}
-    assert "callers see errno 4095" in diags[("syscalls", 1, "errnoRet")].message
-    assert "low 16 bits" in diags[("syscalls", 2, "errnoRet")].message
-    assert "(errno 0)" in diags[("syscalls", 2, "errnoRet")].message
-    assert diags[("syscalls", 3, "errnoRet")].code == "SK204"
-    assert ("syscalls", 4, "errnoRet") not in diags
+    for runtime in ("runc", "crun"):
+        diags = {d.path: d for d in check(doc, runtime=runtime)}
+        refused = diags[("syscalls", 1, "errnoRet")]
+        assert (refused.code, refused.severity.value) == ("SK206", "error")
+        assert "libseccomp refuses" in refused.message
+        assert "low 16 bits" in diags[("syscalls", 2, "errnoRet")].message
+        assert "(errno 0)" in diags[("syscalls", 2, "errnoRet")].message
+        assert diags[("syscalls", 3, "errnoRet")].code == "SK204"
+        assert ("syscalls", 4, "errnoRet") not in diags
+        assert diags[("syscalls", 5, "errnoRet")].code == "SK206"
+        assert diags[("syscalls", 6, "errnoRet")].code == "SK206"
+        assert "low 16 bits" in diags[("syscalls", 6, "errnoRet")].message
+        assert "callers see errno 7" in diags[("syscalls", 7, "errnoRet")].message
+    oci = {d.path: d for d in check(doc, runtime="oci")}
+    assert oci[("syscalls", 1, "errnoRet")].severity.value == "warning"
+
+
+def test_the_errno_limit_is_libseccomps() -> None:
+    import pyseccomp
+
+    pyseccomp.SyscallFilter(pyseccomp.ALLOW).add_rule(pyseccomp.ERRNO(4094), "read")
+    with pytest.raises(OSError):
+        pyseccomp.SyscallFilter(pyseccomp.ALLOW).add_rule(pyseccomp.ERRNO(4095), "read")
 
 
 def test_errno_name_on_an_action_without_one() -> None:
@@ -478,7 +498,8 @@ def _libseccomp_segment(rules: list[dict[str, Any]], name: str) -> str:
     """The PFC text libseccomp generates for ``name`` after adding ``rules`` in order."""
     import tempfile
 
-    pyseccomp = pytest.importorskip("pyseccomp")
+    import pyseccomp
+
     flt = pyseccomp.SyscallFilter(pyseccomp.ERRNO(1))
     for rule in rules:
         action = getattr(pyseccomp, _PFC_ACTIONS[rule["action"]])
@@ -545,7 +566,8 @@ def test_conflict_messages_say_what_libseccomp_does(
 
 
 def test_refusals_are_what_libseccomp_refuses() -> None:
-    pyseccomp = pytest.importorskip("pyseccomp")
+    import pyseccomp
+
     flt = pyseccomp.SyscallFilter(pyseccomp.ERRNO(1))
     flt.add_rule(pyseccomp.ALLOW, "getpid", pyseccomp.Arg(0, pyseccomp.EQ, 1))
     with pytest.raises(FileExistsError):  # SK405: same conditions, another action
