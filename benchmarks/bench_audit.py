@@ -7,7 +7,9 @@ shapes records take (dmesg lines, auditd SECCOMP lines with a node= prefix, audi
 records, ordinary kernel messages, rate-limit notes), then times in one process:
 
 - ``seccomp_kit.audit.parse`` over the file (events built, every line accounted);
-- ``record`` on top of it (the profile a user wants);
+- ``record(parse(FILE))``, the library's recorder on top of it (the profile a user wants);
+- ``seccomp-kit record --from FILE -o /dev/null``, the command line run in this process (what a
+  user of the CLI gets: the same parser and recorder plus the CLI's own plumbing);
 - a straightforward parser: one regex per line, ``key=value`` split into a dict, ints, and the
   syscall name from the same table.
 
@@ -133,6 +135,28 @@ def _cpu(fn: object) -> float:
     return time.process_time() - start
 
 
+def _cli(path: Path) -> None:
+    """``seccomp-kit record --from PATH -o /dev/null`` in this process (its report discarded)."""
+    import contextlib
+    import io
+
+    import click
+
+    from seccomp_kit.cli import cli
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            status = cli.main(
+                args=["record", "--from", str(path), "-o", os.devnull],
+                prog_name="seccomp-kit",
+                standalone_mode=False,
+            )
+        except click.exceptions.Exit as exc:
+            status = exc.exit_code
+    if status not in (0, 1, None):
+        raise SystemExit(f"seccomp-kit record failed with status {status}")
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -176,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_full = _rss_mb()
     n = stats.records
     cpu_record = _cpu(lambda: record(parse(path)))
+    cpu_cli = _cpu(lambda: _cli(path))
     count = [0]
 
     def naive() -> None:
@@ -195,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [
         ("seccomp_kit.audit.parse (events)", cpu_parse, n),
-        ("parse + record (profile)", cpu_record, n),
+        ("record(parse(FILE)) (profile)", cpu_record, n),
+        ("seccomp-kit record --from FILE", cpu_cli, n),
         ("per-line regex + dict (baseline)", cpu_naive, count[0]),
     ]
     print(f"{'parser':36} {'CPU s':>8} {'records/s':>12} {'MB/s':>8} {'vs regex':>9}")

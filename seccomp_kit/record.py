@@ -136,6 +136,22 @@ class EventFilter:
     until: float | None = None
     actions: frozenset[Action] = attrs.field(default=frozenset(), converter=_actions)
 
+    @property
+    def plain(self) -> bool:
+        """True when only the action decides (no pid, comm, exe, uid or time condition)."""
+        return (
+            not (self.pids or self.comms or self.exes or self.uids)
+            and self.since is None
+            and self.until is None
+        )
+
+    def code_wanted(self, code: int) -> bool:
+        """Whether a record of this ``code=`` passes the action condition."""
+        action = action_for_code(code)
+        if self.actions:
+            return action in self.actions
+        return action is not Action.ALLOW
+
     def __call__(self, event: AuditEvent) -> bool:
         if self.pids and event.pid not in self.pids:
             return False
@@ -153,10 +169,7 @@ class EventFilter:
                 return False
             if self.until is not None and ts > self.until:
                 return False
-        action = action_for_code(event.code)
-        if self.actions:
-            return action in self.actions
-        return action is not Action.ALLOW
+        return self.code_wanted(event.code)
 
 
 @attrs.frozen
@@ -282,6 +295,32 @@ def record(
     seen: dict[Arch, set[str]] = {}
     unnamed: Counter[tuple[Arch, int]] = Counter()
     used = dropped = 0
+    if isinstance(keep, EventFilter) and keep.plain:
+        # Only the action matters: decide once per distinct code and per (arch, name).
+        wanted = keep.code_wanted
+        codes: dict[int, bool] = {}
+        pairs: set[tuple[Arch, str]] = set()
+        remember = pairs.add
+        for event in events:
+            code = event.code
+            ok = codes.get(code)
+            if ok is None:
+                ok = codes[code] = wanted(code)
+            arch = event.arch
+            if not ok or (only is not None and arch not in only):
+                dropped += 1
+                continue
+            used += 1
+            name = event.syscall
+            if name is None:
+                unnamed[(arch, event.syscall_nr)] += 1
+            else:
+                remember((arch, name))
+        for arch, name in pairs:
+            seen.setdefault(arch, set()).add(name)
+        for arch, _nr in unnamed:
+            seen.setdefault(arch, set())
+        events = ()
     for event in events:
         if (only is not None and event.arch not in only) or not keep(event):
             dropped += 1

@@ -175,6 +175,45 @@ def test_profile_allows_exactly_the_recorded_names(lines: list[AuditLine]) -> No
     assert dumps(loads(dumps(rec.profile))) == dumps(rec.profile)
 
 
+@given(
+    st.lists(
+        st.tuples(
+            audit_records(formats=["netlink"]),
+            st.sampled_from([None, 0x7FFF_0000, 0x0005_0026]),
+            st.booleans(),
+        ),
+        max_size=25,
+    ),
+    st.sets(st.sampled_from(["log", "errno", "allow", "kill", "trap"])),
+    st.one_of(st.none(), st.sets(st.sampled_from(list(Arch)), max_size=3)),
+)
+def test_action_only_filters_take_a_shortcut_with_the_same_result(
+    drawn: list[tuple[AuditLine, int | None, bool]],
+    actions: set[str],
+    arches: set[Arch] | None,
+) -> None:
+    # A filter that only looks at the action is decided once per code; the result must be
+    # what judging every event on its own gives (an opaque callable takes the general loop).
+    events = []
+    for line, code, unnamed in drawn:
+        e = line.event if code is None else attrs.evolve(line.event, code=code)
+        if unnamed:
+            e = attrs.evolve(e, syscall=None, syscall_nr=0xFFFF)
+        events.append(e)
+    flt = EventFilter(actions=actions)
+    assert flt.plain
+
+    def each(event: AuditEvent) -> bool:
+        return flt(event)
+
+    fast = record(events, where=flt, arches=arches)
+    slow = record(events, where=each, arches=arches)
+    assert fast == slow
+    assert fast.events + fast.filtered_out == len(events)
+    assert not EventFilter(pids=[1]).plain
+    assert not EventFilter(since=0).plain
+
+
 # -- filtering -------------------------------------------------------------------------------
 
 
