@@ -54,3 +54,23 @@ def corpus_profiles() -> list[Path]:
 # Files in corpus/profiles that are not seccomp profiles at all (shipped beside them upstream):
 # loading them must fail with a clear error, not succeed.
 NOT_PROFILES = frozenset({"oci-seccomp-bpf-hook.json", "spo-json-enricher.json"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--property-only",
+        action="store_true",
+        help="run only the Hypothesis property tests (CI reruns them with the thorough profile)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--property-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        target = getattr(item, "obj", None)
+        (keep if getattr(target, "is_hypothesis_test", False) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -13,5 +13,5 @@ python3 -m venv .venv
 .venv/bin/python -m pytest -q "$@"
 if [ "${CI:-}" = "true" ]; then
   # The thorough Hypothesis profile runs the property tests again with many more examples.
-  .venv/bin/python -m pytest -q -m "not slow" --hypothesis-profile=thorough -p no:randomly tests
+  .venv/bin/python -m pytest -q --property-only --hypothesis-profile=thorough tests
 fi
