@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from seccomp_kit.io import detect_dialect, load, parse_json
     from seccomp_kit.schema import schema_errors
     from seccomp_kit.semantics import semantic_checks
-    from seccomp_kit.validate import validate
+    from seccomp_kit.validation import validate
 
     import_ms = (time.perf_counter() - start) * 1000
     path: Path = args.profile

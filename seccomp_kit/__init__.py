@@ -46,7 +46,7 @@ _LAZY = {
     "loads": "seccomp_kit.io",
     "Diagnostic": "seccomp_kit.diagnostics",
     "Severity": "seccomp_kit.diagnostics",
-    "validate": "seccomp_kit.validate",
+    "validate": "seccomp_kit.validation",
     "normalize": "seccomp_kit.merge",
     "merge": "seccomp_kit.merge",
     "extend": "seccomp_kit.merge",
@@ -118,4 +118,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from seccomp_kit.merge import extend, merge, normalize
     from seccomp_kit.resolve import resolve
     from seccomp_kit.runner import run
-    from seccomp_kit.validate import validate
+    from seccomp_kit.validation import validate

@@ -650,7 +650,7 @@ class _Checker:
         if target in self.profile_cache:
             return self.profile_cache[target]
         from seccomp_kit.io import load
-        from seccomp_kit.validate import validate
+        from seccomp_kit.validation import validate
 
         found: list[tuple[Severity, str, str]] = []
         try:

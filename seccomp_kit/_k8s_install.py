@@ -182,7 +182,7 @@ def _lstat_or_none(name: str, dir_fd: int) -> os.stat_result | None:
 def _validated(profile: Profile | PathLike, runtime: str) -> Profile:
     if not isinstance(profile, Profile):
         profile = load(profile)
-    from seccomp_kit.validate import check
+    from seccomp_kit.validation import check
 
     check(profile, runtime=runtime)
     return profile

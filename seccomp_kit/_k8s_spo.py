@@ -200,7 +200,7 @@ def to_resource(
     if base_profile_name is not None and not base_profile_name.startswith("oci://"):
         check_object_name(base_profile_name, "baseProfileName")
     if runtime is not None:
-        from seccomp_kit.validate import check
+        from seccomp_kit.validation import check
 
         check(profile, runtime=runtime)
     problems = spo_problems(profile)

@@ -15,7 +15,7 @@ import seccomp_kit as sk
 from seccomp_kit.cli import main
 from seccomp_kit.errors import LoadError, ParseError, ProfileError, SeccompKitError
 from seccomp_kit.io import MAX_DEPTH, MAX_DOCUMENT_BYTES
-from seccomp_kit.validate import validate, validate_text
+from seccomp_kit.validation import validate, validate_text
 
 # name -> (bytes, error class, line, column, words in the message)
 CASES: dict[str, tuple[bytes, type[SeccompKitError], int | None, int | None, str]] = {

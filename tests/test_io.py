@@ -71,7 +71,7 @@ def test_load_and_validate_read_resources_inside_a_zip(tmp_path: Path) -> None:
     """Inside an installed wheel the shipped profiles are zip members, not filesystem paths."""
     import zipfile
 
-    from seccomp_kit.validate import validate
+    from seccomp_kit.validation import validate
 
     archive = tmp_path / "bundle.zip"
     with zipfile.ZipFile(archive, "w") as zf:

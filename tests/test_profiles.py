@@ -27,7 +27,7 @@ from seccomp_kit.resolve import resolve
 from seccomp_kit.resources import profile_names, profiles_dir, read_profile_text
 from seccomp_kit.runner import run
 from seccomp_kit.syscalls import table
-from seccomp_kit.validate import validate
+from seccomp_kit.validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEC_HELPER = Path(__file__).parent / "data" / "k8s" / "seccomp_exec.py"

@@ -472,7 +472,7 @@ def check_profile(profile: Profile, runtime: str) -> list[Diagnostic]:
 @given(sks.profiles(conflicts=False, max_rules=6))
 def test_findings_do_not_depend_on_text_or_model(profile: Profile) -> None:
     """Checking the model and checking its canonical text say the same."""
-    from seccomp_kit.validate import validate, validate_text
+    from seccomp_kit.validation import validate, validate_text
 
     from_model = [(d.code, d.path, d.severity) for d in validate(profile)]
     from_text = [(d.code, d.path, d.severity) for d in validate_text(dumps(profile))]

@@ -156,7 +156,7 @@ def check_valid(profile: Profile, runtime: str, *, repeated: bool = False) -> No
 @pytest.mark.parametrize("config", CONFIGS, ids=_ids)
 @given(data=st.data())
 def test_profiles_are_valid_and_round_trip(config: dict[str, Any], data: st.DataObject) -> None:
-    from seccomp_kit.validate import validate
+    from seccomp_kit.validation import validate
 
     profile = data.draw(profiles(**config))
     runtime = config.get("runtime", "runc")

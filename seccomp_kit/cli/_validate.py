@@ -77,7 +77,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or
     unreadable input (reported on one line).
     """
-    from seccomp_kit.validate import validate, validate_text
+    from seccomp_kit.validation import validate, validate_text
 
     found: list[Diagnostic] = []
     status = 0

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import types
 from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 from typing import IO, Any
@@ -251,21 +249,3 @@ def _finish(
             )
         )
     return sort_diagnostics(out)
-
-
-class _CallableModule(types.ModuleType):
-    """``import seccomp_kit.validate`` binds the package attribute ``validate`` to this module;
-    making the module callable keeps ``seccomp_kit.validate(...)`` working either way."""
-
-    def __call__(
-        self,
-        profile_or_path: Source,
-        *,
-        runtime: str = "runc",
-        arch: Arch | str | None = None,
-        kernel: str | tuple[int, int] | None = None,
-    ) -> list[Diagnostic]:
-        return validate(profile_or_path, runtime=runtime, arch=arch, kernel=kernel)
-
-
-sys.modules[__name__].__class__ = _CallableModule
