@@ -3,10 +3,12 @@
 Per architecture a ``uint32`` table indexed by syscall number holds the return value of every
 number whose answer does not depend on arguments. Two sentinel ranges that no filter returns
 (``0x0001xxxx``: "argument chain number xxxx", ``0x00020000``: "outside the table") mark the
-rest; those events are resolved afterwards, grouped by syscall, with the argument chain run
-vectorized over all of the group's events at once (libseccomp's generated code where libseccomp
-is available, its rule tree otherwise). Work proceeds a chunk at a time so temporaries are
-bounded by the chunk size, whatever the input size.
+rest; those events are resolved afterwards. Argument chains are answered from libseccomp's
+generated code compiled into one table (:class:`._match_exact.Decision`: the outcomes of the
+distinct comparisons the code makes index the return value), or, when that table would be too
+large, by running the code per syscall group, one numpy pass per instruction (the rule tree
+without libseccomp). Work proceeds a chunk at a time so temporaries are bounded by the chunk
+size, whatever the input size.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from seccomp_kit.model import Arch, Operator
 from seccomp_kit.syscalls import table
 
 if TYPE_CHECKING:  # pragma: no cover
+    from seccomp_kit._match_exact import Decision
     from seccomp_kit.match import Matcher
 
 __all__ = ["BulkTable", "match_many"]
@@ -29,6 +32,7 @@ __all__ = ["BulkTable", "match_many"]
 _CHAIN = 0x0001_0000
 _OUTSIDE = 0x0002_0000
 _TABLE_LIMIT = 1 << 16
+_BLOCK = 1 << 15  # events whose argument words stay in cache while their chain is decided
 _U32 = 0xFFFF_FFFF
 
 U32Array = np.ndarray[Any, np.dtype[np.uint32]]
@@ -63,6 +67,20 @@ class BulkTable:
                 values[i] = ret
         values[size] = _OUTSIDE
         self.values = values
+        self._decision: Decision | bool | None = False  # False: not built yet
+
+    def decision(self, matcher: Matcher) -> Decision | None:
+        """The argument chains of the table as one lookup (None without libseccomp's code or
+        when the chains compare too many distinct words)."""
+        if self._decision is False:
+            self._decision = None
+            code = matcher.exact_code()
+            if code is not None and self.chains:
+                heads = [code.head(self.audit, nr) for nr in self.chains]
+                if all(h is not None for h in heads):
+                    self._decision = code.decision([h for h in heads if h is not None])
+        assert self._decision is not True
+        return self._decision
 
 
 def _as_nrs(nrs: Any) -> U32Array:
@@ -117,7 +135,22 @@ def match_many(matcher: Matcher, arch: Arch, nrs: Any, args: Any, *, chunk_size:
         np.take(bulk.values, idx, out=res)
         # one pass finds both sentinel ranges: 0x1xxxx and 0x2xxxx are below 0x20001 after -0x10000
         np.subtract(res, np.uint32(_CHAIN), out=idx)
-        special = np.flatnonzero(idx <= np.uint32(_OUTSIDE - _CHAIN))
+        marked = idx <= np.uint32(_OUTSIDE - _CHAIN)
+        count = int(np.count_nonzero(marked))
+        if count == 0:
+            continue
+        if count == len(res) and arg_arr is not None:
+            # Every event of the chunk needs its arguments: when all of them are argument
+            # chains, one table lookup per event, a cache-sized block at a time.
+            decision = bulk.decision(matcher)
+            if decision is not None and bool((idx < np.uint32(_OUTSIDE - _CHAIN)).all()):
+                words = np.ascontiguousarray(arg_arr[start:stop]).view(np.uint32)
+                words = words.reshape(-1, 12)
+                for at in range(0, len(res), _BLOCK):
+                    block = slice(at, at + _BLOCK)
+                    decision.lookup_into(idx[block], words[block], res[block])
+                continue
+        special = np.flatnonzero(marked)
         if len(special):
             _resolve(
                 matcher,
@@ -144,10 +177,16 @@ def _resolve(
     chain_rows = rows[inside]
     if len(chain_rows):
         ids = marks[inside] & np.uint32(0xFFFF)
-        present = np.flatnonzero(np.bincount(ids, minlength=len(bulk.chains)))
-        for chain_id in present.tolist():
-            sel = chain_rows if len(present) == 1 else chain_rows[ids == chain_id]
-            res[sel] = _run_chain(matcher, bulk, bulk.chains[chain_id], sel, args)
+        decision = None if args is None else bulk.decision(matcher)
+        if decision is not None and args is not None:
+            words = np.ascontiguousarray(args).view(np.uint32).reshape(-1, 12)
+            whole = len(chain_rows) == len(res)
+            res[chain_rows] = decision.lookup(ids, words if whole else words[chain_rows])
+        else:
+            present = np.flatnonzero(np.bincount(ids, minlength=len(bulk.chains)))
+            for chain_id in present.tolist():
+                sel = chain_rows if len(present) == 1 else chain_rows[ids == chain_id]
+                res[sel] = _run_chain(matcher, bulk, bulk.chains[chain_id], sel, args)
     outside = rows[~inside]
     if len(outside):
         values = nrs[outside]

@@ -25,7 +25,7 @@ from seccomp_kit.translate import Translation
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["ExactCode", "build"]
+__all__ = ["Decision", "ExactCode", "build"]
 
 _LD_ABS = 0x20
 _AND_K = 0x54
@@ -168,6 +168,94 @@ class ExactCode:
                 pending.setdefault(f, []).append((sel[miss], acc[miss]))
         return out
 
+    def _column(self, k: int) -> int:
+        """The column of the 32-bit word at seccomp_data offset ``k`` in a uint32 view of the
+        arguments (host order), -1 for the words before the arguments."""
+        import sys
+
+        if k < 16:
+            return -1
+        index, half = divmod(k - 16, 8)
+        high = (half == 4) == self.little
+        return 2 * index + (high if sys.byteorder == "little" else not high)
+
+    def _step(self, pc: int, acc: _Acc) -> list[tuple[int, _Acc, Atom | None, bool]]:
+        """Where the code goes from ``pc`` with ``acc``: (next pc, accumulator, the comparison
+        that must hold (None: always), its required outcome); an empty list at a return."""
+        code, t, f, k = self.ops[pc]
+        column, mask = acc
+        if code == _LD_ABS:
+            col = self._column(k)
+            return [(pc + 1, (col, 0) if col < 0 else (col, _U32), None, True)]
+        if code == _AND_K:
+            # a word masked to nothing is the constant 0 (libseccomp's MASKED_EQ with mask 0)
+            return [(pc + 1, (column, mask & k) if mask & k or column < 0 else (-1, 0), None, True)]
+        if code == _JA:
+            return [(t, acc, None, True)]
+        if code == _RET:
+            return []
+        if column < 0:
+            return [(t if _test(code, mask, k) else f, acc, None, True)]
+        if code == _JSET:
+            if mask & k == 0:
+                return [(f, acc, None, True)]
+            atom: Atom = (_JSET, column, mask & k, 0)
+        else:
+            atom = (code, column, mask, k)
+        return [(t, acc, atom, True), (f, acc, atom, False)]
+
+    def _atoms(self, head: int) -> list[Atom]:
+        found: dict[Atom, None] = {}
+        seen: set[tuple[int, _Acc]] = set()
+        stack: list[tuple[int, _Acc]] = [(head, (-1, 0))]
+        while stack:
+            state = stack.pop()
+            if state in seen:
+                continue
+            seen.add(state)
+            for nxt, acc, atom, _ in self._step(*state):
+                if atom is not None:
+                    found[atom] = None
+                stack.append((nxt, acc))
+        return list(found)
+
+    def decision(self, heads: Sequence[int]) -> Decision | None:
+        """The chains starting at ``heads`` as one :class:`Decision` (None when they make too
+        many distinct comparisons for a table)."""
+        import numpy as np
+
+        atoms: dict[Atom, int] = {}
+        for head in heads:
+            for atom in self._atoms(head):
+                atoms.setdefault(atom, len(atoms))
+                if len(atoms) > _MAX_ATOMS:
+                    return None
+        bits = len(atoms)
+        if len(heads) << bits > _MAX_TABLE:
+            return None
+        table = np.empty(len(heads) << bits, dtype=np.uint32)
+        codes = np.arange(1 << bits, dtype=np.uint32)
+        for i, head in enumerate(heads):
+            out = table[i << bits : (i + 1) << bits]
+            pending: dict[tuple[int, _Acc], list[np.ndarray[Any, Any]]] = {(head, (-1, 0)): [codes]}
+            while pending:
+                state = min(pending)
+                parts = pending.pop(state)
+                sel = parts[0] if len(parts) == 1 else np.concatenate(parts)
+                if len(sel) == 0:
+                    continue
+                steps = self._step(*state)
+                if not steps:
+                    out[sel] = self.ops[state[0]][3]
+                for nxt, acc, test, want in steps:
+                    if test is None:
+                        part = sel
+                    else:
+                        bit = (sel >> np.uint32(atoms[test])) & np.uint32(1)
+                        part = sel[bit.astype(np.bool_) == want]
+                    pending.setdefault((nxt, acc), []).append(part)
+        return Decision(list(atoms), table)
+
     def _word_column(
         self, args: np.ndarray[Any, Any], rows: np.ndarray[Any, Any], k: int
     ) -> np.ndarray[Any, Any]:
@@ -181,6 +269,78 @@ class ExactCode:
         word = (col >> np.uint64(32)) if high else col
         result: np.ndarray[Any, Any] = word.astype(np.uint32)
         return result
+
+
+# A symbolic accumulator: (column, mask) is ``word[column] & mask`` where columns index the
+# arguments viewed as 32-bit words in host order (argument i: columns 2i, 2i + 1); column -1 is
+# the constant ``mask`` (seccomp_data's first words read as 0, as in :meth:`ExactCode.run`).
+_Acc = tuple[int, int]
+# A comparison of the accumulator with a constant: (jump code, column, mask, datum).
+Atom = tuple[int, int, int, int]
+_MAX_ATOMS = 16
+_MAX_TABLE = 1 << 20
+
+
+class Decision:
+    """Several argument chains compiled to one lookup: each distinct comparison the chains'
+    code makes (a 32-bit argument word, masked, against a constant) is one bit of a code; a
+    table maps (chain, code) to the return value the code reaches, following the code's own
+    control flow (stale accumulators included), so the answer is the program's."""
+
+    def __init__(self, atoms: list[Atom], table: np.ndarray[Any, Any]) -> None:
+        self.atoms = atoms
+        self.bits = len(atoms)
+        self.table = table
+
+    def codes(self, words: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The code of every row of ``words`` (an N x 12 uint32 view of N x 6 arguments)."""
+        import numpy as np
+
+        n = len(words)
+        # A strided column read costs ten contiguous comparisons: read each word once.
+        columns: dict[tuple[int, int], np.ndarray[Any, Any]] = {}
+        code = np.zeros(n, dtype=np.uint16)
+        hit = np.empty(n, dtype=np.bool_)
+        shifted = np.empty(n, dtype=np.uint16)
+        for i, (op, column, mask, datum) in enumerate(self.atoms):
+            col = columns.get((column, mask))
+            if col is None:
+                col = columns.get((column, _U32))
+                if col is None:
+                    col = columns[column, _U32] = np.ascontiguousarray(words[:, column])
+                if mask != _U32:
+                    col = columns[column, mask] = col & np.uint32(mask)
+            if op == _JEQ:
+                np.equal(col, np.uint32(datum), out=hit)
+            elif op == _JGT:
+                np.greater(col, np.uint32(datum), out=hit)
+            elif op == _JGE:
+                np.greater_equal(col, np.uint32(datum), out=hit)
+            else:
+                np.not_equal(col, np.uint32(0), out=hit)
+            np.left_shift(hit, i, out=shifted, dtype=np.uint16)
+            np.bitwise_or(code, shifted, out=code)
+        return code
+
+    def lookup(
+        self, chain: np.ndarray[Any, Any], words: np.ndarray[Any, Any]
+    ) -> np.ndarray[Any, Any]:
+        """Return values for rows of ``words`` whose chain numbers are ``chain``."""
+        import numpy as np
+
+        out = np.empty(len(chain), dtype=np.uint32)
+        self.lookup_into(chain.astype(np.uint32), words, out)
+        return out
+
+    def lookup_into(
+        self, chain: np.ndarray[Any, Any], words: np.ndarray[Any, Any], out: np.ndarray[Any, Any]
+    ) -> None:
+        """:meth:`lookup` into ``out``; ``chain`` (uint32) is overwritten."""
+        import numpy as np
+
+        np.left_shift(chain, np.uint32(self.bits), out=chain)
+        np.bitwise_or(chain, self.codes(words), out=chain)
+        np.take(self.table, chain, out=out)
 
 
 def _test(code: int, a: int, k: int) -> bool:

@@ -24,7 +24,7 @@ kernels; the matcher reports what the filter says.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from seccomp_kit import syscalls
@@ -325,6 +325,7 @@ class Matcher:
         self._exact: ExactCode | bool | None = False  # False: not built yet
         self._bulk: dict[Arch, Any] = {}
         self._fast_host = self._fast_for(self.arch)
+        self.match = _fast_match(self._fast_host, self._match)  # type: ignore[method-assign]
 
     # -- building -----------------------------------------------------------------------------
 
@@ -408,12 +409,21 @@ class Matcher:
         return syscalls.resolve(syscall, a)
 
     def match(
-        self, syscall: str | int, args: Sequence[int] = (), *, arch: Arch | str | None = None
+        self, syscall: str | int, args: Sequence[int] | None = None, arch: Arch | str | None = None
     ) -> Verdict:
         """What the filter returns for ``syscall`` (name or number) with ``args`` on ``arch``.
 
-        Missing arguments are 0; arguments are 64-bit values (negative ones are taken as two's
-        complement). Unknown names raise :class:`InputError` with a suggestion."""
+        Missing arguments (or ``args=None``) are 0; arguments are 64-bit values (negative ones
+        are taken as two's complement). Unknown names raise :class:`InputError` with a
+        suggestion."""
+        # Each instance answers through the closure of _fast_match first; this is its slow path.
+        return self._match(syscall, args, arch)
+
+    def _match(
+        self, syscall: str | int, args: Sequence[int] | None = None, arch: Arch | str | None = None
+    ) -> Verdict:
+        if args is None:
+            args = ()
         if not args and arch is None:
             try:
                 return self._fast_host[syscall]
@@ -534,6 +544,29 @@ class Matcher:
                     return None
                 return v.ret
         return self._decide(arch, kernel_audit(arch), nr, ()).ret
+
+
+def _fast_match(
+    fast: dict[object, Verdict],
+    slow: Callable[[str | int, Sequence[int] | None, Arch | str | None], Verdict],
+) -> Callable[..., Verdict]:
+    """:meth:`Matcher.match` for one instance: the common question (no arguments, the host's
+    architecture) is one lookup of a verdict built once, in a closure rather than a method
+    (no attribute lookups) without keyword-only parameters (CPython calls such functions
+    through a faster path); everything else goes to ``slow``."""
+
+    def match(
+        syscall: str | int, args: Sequence[int] | None = None, arch: Arch | str | None = None
+    ) -> Verdict:
+        if args is None and arch is None:  # two identity tests: cheaper than `not args`
+            try:
+                return fast[syscall]
+            except (KeyError, TypeError):
+                pass
+        return slow(syscall, args, arch)
+
+    match.__doc__ = Matcher.match.__doc__
+    return match
 
 
 def _enosys(stub: dict[Arch, int], nr: int) -> bool:

@@ -18,6 +18,7 @@ import seccomp_kit
 import seccomp_kit.syscalls
 import seccomp_kit.translate
 from seccomp_kit import bpf
+from seccomp_kit import strategies as sk_strategies
 from seccomp_kit.compile import compile_translation
 from seccomp_kit.errors import CompileError, InputError, ProfileError
 from seccomp_kit.match import DecidedBy, Matcher, Verdict, kernel_audit
@@ -609,6 +610,108 @@ def test_match_many_on_moby_default_uses_the_table() -> None:
     got = m.match_many(nrs, chunk_size=100)
     want = [m.match(int(nr)).ret for nr in nrs]
     assert got.tolist() == want
+
+
+def test_match_many_follows_the_generated_code_on_quirks() -> None:
+    # The quirk profile above, in bulk: the table built from libseccomp's code keeps the stale
+    # accumulator, so every event gets the code's answer, not the rule tree's.
+    p = _profile(
+        SyscallRule(
+            names=("personality",),
+            action=Action.TRACE,
+            errno_ret=7,
+            args=(ArgCondition(2, 5, Operator.LT), ArgCondition(0, 0x7FFF_FFFF, Operator.NE)),
+        ),
+        SyscallRule(
+            names=("personality",),
+            action=Action.TRACE,
+            errno_ret=7,
+            args=(ArgCondition(0, 4, Operator.NE), ArgCondition(2, 2**63 - 1, Operator.LT)),
+        ),
+    )
+    m = Matcher(p, arch=Arch.X86_64)
+    rows = [(2**63 - 1, 0, 0xFFFF_FFFF), (4, 0, 1), (0, 0, 2**63), (5, 0, 4), (0, 0, 0)]
+    args = np.array([[*r, 0, 0, 0] for r in rows], dtype=np.uint64)
+    got = m.match_many(np.full(len(rows), 135, dtype=np.uint32), args)
+    assert m._bulk[Arch.X86_64].decision(m) is not None  # the table path, not the fallback
+    program = compiled_program(m.translation)
+    want = [emulated(program, Arch.X86_64, 135, r) for r in rows]
+    assert got.tolist() == want and want[0] == 0x0005_0001
+
+
+def test_match_many_on_moby_default_argument_rules() -> None:
+    # Every event argument-dependent (the one-table-lookup path for whole chunks), then mixed
+    # with plain syscalls and numbers outside the table (the per-row path).
+    m = Matcher(_plain(corpus_dir("profiles") / "moby-default.json"), arch=Arch.X86_64)
+    conditional = [nr for nr in range(460) if m.has_argument_rules(nr)]
+    assert {41, 135} <= set(conditional)  # socket, personality
+    rng = np.random.default_rng(3)
+    values = np.array(
+        [0, 1, 8, 40, 0x20000, 0x20008, 0xFFFF_FFFF, 0x7E02_0000, 0x1_0000_0008, 2**64 - 1],
+        dtype=np.uint64,
+    )
+    n = 3000
+    args = rng.choice(values, (n, 6)).astype(np.uint64)
+    for nrs in (
+        rng.choice(np.array(conditional, dtype=np.uint32), n),
+        rng.choice(np.array([*conditional, 0, 1, 500, 0xFFFF_FFFF], dtype=np.uint32), n),
+    ):
+        for chunk in (1000, 1 << 18):
+            got = m.match_many(nrs, args, chunk_size=chunk)
+            want = [
+                m.match(int(nr), tuple(int(a) for a in row)).ret
+                for nr, row in zip(nrs, args, strict=True)
+            ]
+            assert got.tolist() == want
+    assert m._bulk[Arch.X86_64].decision(m) is not None
+
+
+_OVERLAP_NAMES = ("personality", "getppid", "socket", "clone", "read")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    profile=sk_strategies.profiles(
+        conflicts=True,
+        architectures=(Arch.X86_64, Arch.X86, Arch.X32),
+        names=_OVERLAP_NAMES,
+        min_rules=1,
+        max_rules=8,
+    ),
+    data=st.data(),
+    chunk=st.sampled_from([1, 5, 64, 1 << 18]),
+)
+def test_match_many_equals_match_on_overlapping_rules(
+    profile: Profile, data: st.DataObject, chunk: int
+) -> None:
+    """Bulk answers (tables compiled from libseccomp's code) equal scalar ``match``, which
+    runs that code instruction by instruction, on overlapping argument rules."""
+    try:
+        m = Matcher(profile, arch=Arch.X86_64)
+    except ProfileError:
+        return
+    arch = data.draw(st.sampled_from([Arch.X86_64, Arch.X86, Arch.X32]))
+    events = data.draw(
+        st.lists(sk_strategies.syscall_events(profile=profile, arch=arch), max_size=40)
+    )
+    # The drawn arguments (biased toward the profile's comparisons) also on every
+    # argument-dependent syscall, so that most events exercise the argument chains.
+    numbers = {
+        nr
+        for name in (*_OVERLAP_NAMES, "socketcall")
+        if (nr := seccomp_kit.syscalls.table(arch).number(name)) is not None
+    }
+    chained = sorted(nr for nr in numbers if m.has_argument_rules(nr, arch=arch))
+    pairs = [(e.nr, e.args) for e in events]
+    pairs += [(nr, e.args) for e in events for nr in chained]
+    nrs = np.array([nr for nr, _ in pairs], dtype=np.uint32)
+    args = np.array([a for _, a in pairs], dtype=np.uint64).reshape(len(pairs), 6)
+    want = [m.match(nr, a, arch=arch).ret for nr, a in pairs]
+    assert m.match_many(nrs, args, arch=arch, chunk_size=chunk).tolist() == want
+    # only the argument-dependent events: whole chunks take the one-lookup path
+    keep = len(events)
+    got = m.match_many(nrs[keep:], args[keep:], arch=arch, chunk_size=chunk)
+    assert got.tolist() == want[keep:]
 
 
 def test_lazy_exports() -> None:
