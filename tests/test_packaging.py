@@ -69,9 +69,7 @@ def test_installed_wheel_reads_data_through_importlib_resources(
     assert found["schemas"] == sorted(
         p.name for p in (ROOT / "schemas").iterdir() if not p.name.startswith(".")
     )
-    assert found["profiles"] == sorted(
-        p.stem for p in (ROOT / "profiles").glob("*.json")
-    )
+    assert found["profiles"] == sorted(p.stem for p in (ROOT / "profiles").glob("*.json"))
 
 
 def test_checkout_reads_the_same_data() -> None:
