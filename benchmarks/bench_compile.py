@@ -33,7 +33,7 @@ from seccomp_kit import bpf, io, syscalls
 from seccomp_kit._load import Prepared, set_no_new_privs
 from seccomp_kit.compile import CompiledFilter, compile_profile, compile_translation
 from seccomp_kit.model import Arch
-from seccomp_kit.resolve import resolve
+from seccomp_kit.resolving import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "profiles" / "moby-default.json"

@@ -47,11 +47,11 @@ _LAZY = {
     "Diagnostic": "seccomp_kit.diagnostics",
     "Severity": "seccomp_kit.diagnostics",
     "validate": "seccomp_kit.validation",
-    "normalize": "seccomp_kit.merge",
-    "merge": "seccomp_kit.merge",
-    "extend": "seccomp_kit.merge",
-    "diff": "seccomp_kit.diff",
-    "resolve": "seccomp_kit.resolve",
+    "normalize": "seccomp_kit.merging",
+    "merge": "seccomp_kit.merging",
+    "extend": "seccomp_kit.merging",
+    "diff": "seccomp_kit.diffing",
+    "resolve": "seccomp_kit.resolving",
     "compile_profile": "seccomp_kit.compile",
     "CompiledFilter": "seccomp_kit.compile",
     "run": "seccomp_kit.runner",
@@ -112,10 +112,10 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from seccomp_kit.compile import CompiledFilter, compile_profile
     from seccomp_kit.diagnostics import Diagnostic, Severity
-    from seccomp_kit.diff import diff
+    from seccomp_kit.diffing import diff
     from seccomp_kit.io import convert, dump, dumps, load, loads
     from seccomp_kit.match import Matcher, Verdict
-    from seccomp_kit.merge import extend, merge, normalize
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.merging import extend, merge, normalize
+    from seccomp_kit.resolving import resolve
     from seccomp_kit.runner import run
     from seccomp_kit.validation import validate

@@ -34,7 +34,7 @@ from seccomp_kit.model import Action, Arch, Dialect, Profile, SyscallRule
 from seccomp_kit.syscalls import table
 
 if TYPE_CHECKING:
-    from seccomp_kit.diff import ProfileDiff
+    from seccomp_kit.diffing import ProfileDiff
 
 __all__ = [
     "RUNTIME_BASELINES",
@@ -360,7 +360,7 @@ class Refinement:
     added: Mapping[Arch, frozenset[str]]
     """Per architecture, the names the refinement allows that were denied."""
     diff: ProfileDiff | None
-    """The semantic difference (None only when :mod:`seccomp_kit.diff` is unavailable)."""
+    """The semantic difference (None only when :mod:`seccomp_kit.diffing` is unavailable)."""
 
     def to_text(self) -> str:
         if self.diff is not None:
@@ -416,7 +416,7 @@ def refine(
     after = _add_allowed(profile, new_names, blocked)
     diff = None
     try:
-        from seccomp_kit.diff import diff as semantic_diff
+        from seccomp_kit.diffing import diff as semantic_diff
     except ImportError:  # pragma: no cover - the diff module ships with the package
         pass
     else:

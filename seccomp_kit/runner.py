@@ -139,7 +139,7 @@ def for_this_host(profile: Profile, capabilities: Sequence[str] = ()) -> Profile
     ``capabilities`` (none by default). Plain profiles come back unchanged."""
     if not any(r.includes or r.excludes for r in profile.syscalls):
         return profile
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.resolving import resolve
 
     kernel = ".".join(os.uname().release.split(".")[:2])
     return resolve(profile, arch=native_arch(), capabilities=capabilities, kernel=kernel)

@@ -155,7 +155,7 @@ def _check_plain(profile: Profile) -> None:
             raise ProfileError(
                 "rule is conditional on capabilities, architectures or kernel (moby's"
                 " includes/excludes); resolve the profile for a host first"
-                " (seccomp_kit.resolve / 'seccomp-kit resolve')",
+                " (seccomp_kit.resolving / 'seccomp-kit resolve')",
                 path=("syscalls", i),
             )
 

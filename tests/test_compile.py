@@ -258,7 +258,7 @@ def test_stub_semantics(limits: dict[Arch, int], arch: Arch, low: int) -> None:
 
 
 def _moby_plain(corpus: Path) -> Profile:
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.resolving import resolve
 
     return resolve(io.load(corpus / "profiles" / "moby-default.json"), arch="x86_64", kernel="6.18")
 
@@ -362,7 +362,7 @@ def test_runtime_refusals_come_from_translate() -> None:
 
 
 def test_corpus_profiles_compile(corpus_profiles: list[Path]) -> None:
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.resolving import resolve
 
     compiled = 0
     for path in corpus_profiles:

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from seccomp_kit import io
-from seccomp_kit.diff import diff
+from seccomp_kit.diffing import diff
 from seccomp_kit.match import Matcher
-from seccomp_kit.merge import normalize
+from seccomp_kit.merging import normalize
 from seccomp_kit.model import Action, Arch, ArgCondition, Flag, Operator, Profile, SyscallRule
-from seccomp_kit.resolve import resolve
+from seccomp_kit.resolving import resolve
 from tests.conftest import corpus_dir
 
 X86_64 = (Arch.X86_64,)

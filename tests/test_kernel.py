@@ -223,7 +223,7 @@ def test_moby_default_every_syscall(corpus: object, runtime: str) -> None:
     from pathlib import Path
 
     from seccomp_kit import io, syscalls
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.resolving import resolve
 
     assert isinstance(corpus, Path)
     profile = resolve(

@@ -23,7 +23,7 @@ from seccomp_kit.compile import compile_translation
 from seccomp_kit.errors import CompileError, InputError, ProfileError
 from seccomp_kit.match import DecidedBy, Matcher, Verdict, kernel_audit
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile, SyscallRule
-from seccomp_kit.resolve import resolve
+from seccomp_kit.resolving import resolve
 from seccomp_kit.translate import Translation
 
 from .conftest import corpus_dir

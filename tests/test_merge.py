@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from seccomp_kit import io
 from seccomp_kit.errors import InputError, ProfileError
 from seccomp_kit.match import Matcher
-from seccomp_kit.merge import MAX_BASE_DEPTH, extend, extend_chain, merge, normalize
+from seccomp_kit.merging import MAX_BASE_DEPTH, extend, extend_chain, merge, normalize
 from seccomp_kit.model import (
     Action,
     Arch,

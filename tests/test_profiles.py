@@ -23,7 +23,7 @@ from seccomp_kit import kubernetes as k8s
 from seccomp_kit.arches import native_arch
 from seccomp_kit.compile import compile_profile
 from seccomp_kit.diagnostics import Severity
-from seccomp_kit.resolve import resolve
+from seccomp_kit.resolving import resolve
 from seccomp_kit.resources import profile_names, profiles_dir, read_profile_text
 from seccomp_kit.runner import run
 from seccomp_kit.syscalls import table

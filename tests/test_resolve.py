@@ -19,7 +19,7 @@ from seccomp_kit.model import (
     Profile,
     SyscallRule,
 )
-from seccomp_kit.resolve import parse_kernel, resolve
+from seccomp_kit.resolving import parse_kernel, resolve
 from tests.conftest import corpus_dir
 
 ALLOW = 0x7FFF_0000

@@ -53,7 +53,7 @@ def _prepare(
 ) -> Matcher:
     if profile.arch_map or any(r.includes or r.excludes for r in profile.syscalls):
         # moby's dialect: resolve for this host the way the engine would before the runtime
-        from seccomp_kit.resolve import resolve
+        from seccomp_kit.resolving import resolve
 
         profile = resolve(profile, arch=host, capabilities=caps, kernel=kernel or _host_kernel())
     return Matcher(profile, arch=host, runtime=runtime)

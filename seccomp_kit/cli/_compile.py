@@ -40,7 +40,7 @@ def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Pr
     profile = skio.load(sys.stdin.buffer if name == "-" else name)
     if any(r.includes or r.excludes for r in profile.syscalls):
         from seccomp_kit.arches import native_arch, parse_arch
-        from seccomp_kit.resolve import resolve
+        from seccomp_kit.resolving import resolve
 
         host = native_arch() if arch == "native" else parse_arch(arch)
         if kernel is None and host is native_arch():

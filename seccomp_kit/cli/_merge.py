@@ -67,7 +67,7 @@ def merge_command(files: tuple[str, ...], output: str, strategy: str) -> None:
     without changing meaning are refused with an error naming the files and the field.
     Exit status: 0 written, 2 unreadable or incompatible input.
     """
-    from seccomp_kit.merge import merge
+    from seccomp_kit.merging import merge
 
     _write(merge(*(_load(f) for f in files), strategy=strategy), output)
 
@@ -81,7 +81,7 @@ def normalize_command(file: str, output: str) -> None:
     Unconditional names are grouped by action and errno and sorted; duplicates, rules
     equal to the default and rules a runtime never reaches are dropped.
     """
-    from seccomp_kit.merge import normalize
+    from seccomp_kit.merging import normalize
 
     _write(normalize(_load(file)), output)
 
@@ -103,7 +103,7 @@ def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str)
 
     Exit status like diff(1): 0 same effect, 1 the effect differs, 2 unreadable input.
     """
-    from seccomp_kit.diff import diff
+    from seccomp_kit.diffing import diff
 
     result = diff(_load(a), _load(b), arch=arch)
     if fmt == "json":
@@ -147,7 +147,7 @@ def resolve_command(
     skips the rule; includes.caps: all are needed; arches in native names; minKernel),
     and the host's archMap entry becomes 'architectures'.
     """
-    from seccomp_kit.resolve import resolve
+    from seccomp_kit.resolving import resolve
 
     if kernel == "host":
         kernel = os.uname().release

@@ -140,7 +140,7 @@ def _verify(
     """
     if not names:
         return
-    from seccomp_kit.diff import boundary_arguments
+    from seccomp_kit.diffing import boundary_arguments
     from seccomp_kit.match import Matcher
 
     arch = native_arch()
