@@ -31,6 +31,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def readme_section(heading: str) -> str:
+    """The README's ``## heading`` section, up to the next ``## `` heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {heading}")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
 def corpus_dir(*parts: str) -> Path:
     """A folder of the shared corpus; fails under CI, skips elsewhere, when it is missing."""
     path = CORPUS.joinpath(*parts)

@@ -439,9 +439,9 @@ def test_unknown_runtime_is_refused() -> None:
 
 
 def test_every_code_is_documented() -> None:
-    from pathlib import Path
+    from tests.conftest import readme_section
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "validate.md").read_text()
+    doc = readme_section("Validating and formatting profiles")
     for code, summary in CODES.items():
         assert f"| {code} |" in doc, code
         assert summary

@@ -40,8 +40,10 @@ from seccomp_kit.strategies import (
     syscall_rules,
 )
 from seccomp_kit.syscalls import table
+from tests.conftest import readme_section
 
 ROOT = Path(__file__).resolve().parent.parent
+
 # Tests of options and plumbing keep this many examples under the thorough profile too: the
 # invariants (validity, round trip, compiling) are what the thorough run is for.
 LIGHT = settings(max_examples=60)
@@ -567,11 +569,11 @@ def test_public_names() -> None:
 
 
 def test_documentation_example_runs() -> None:
-    text = (ROOT / "docs" / "strategies.md").read_text(encoding="utf-8")
+    text = readme_section("Property-based testing with Hypothesis")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert blocks, "docs/strategies.md lost its example"
+    assert blocks, "the README's strategies section lost its example"
     namespace: dict[str, Any] = {"__name__": "strategies_doc_example"}
-    exec(compile("\n".join(blocks), "docs/strategies.md", "exec"), namespace)
+    exec(compile("\n".join(blocks), "README.md", "exec"), namespace)
     tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
     assert len(tests) >= 2
     for test in tests:
