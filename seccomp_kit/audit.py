@@ -49,22 +49,10 @@ __all__ = [
     "parse_line",
 ]
 
-# SECCOMP_RET_ACTION_FULL -> action; KILL_THREAD and libseccomp's KILL share 0.
-_ACTIONS = {
-    0x0000_0000: Action.KILL_THREAD,
-    0x8000_0000: Action.KILL_PROCESS,
-    0x0003_0000: Action.TRAP,
-    0x0005_0000: Action.ERRNO,
-    0x7FC0_0000: Action.NOTIFY,
-    0x7FF0_0000: Action.TRACE,
-    0x7FFC_0000: Action.LOG,
-    0x7FFF_0000: Action.ALLOW,
-}
-
 
 def action_for_code(code: int) -> Action | None:
     """The action a ``code=`` value means (its data bits ignored), or None if none does."""
-    return _ACTIONS.get(code & 0xFFFF_0000)
+    return Action.from_kernel(code)
 
 
 # slots=False on purpose: the parser fills ``__dict__`` directly, which costs a quarter of the

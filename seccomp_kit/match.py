@@ -60,16 +60,6 @@ _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
 _MAX_ERRNO = 4095
 _FAST_LIMIT = 1 << 16  # remembered argument-independent verdicts per architecture
-_ACTIONS = {
-    0x0000_0000: Action.KILL_THREAD,
-    0x8000_0000: Action.KILL_PROCESS,
-    0x0003_0000: Action.TRAP,
-    0x0005_0000: Action.ERRNO,
-    0x7FC0_0000: Action.NOTIFY,
-    0x7FF0_0000: Action.TRACE,
-    0x7FFC_0000: Action.LOG,
-    0x7FFF_0000: Action.ALLOW,
-}
 
 # libseccomp multiplexes these through socketcall/ipc on the architectures below: it adds each
 # such rule once for the multiplexer (argument 0 compared with the sub-call number) and once for
@@ -100,7 +90,8 @@ def kernel_audit(arch: Arch) -> int:
 
 def action_of(ret: int) -> Action:
     """The action of a 32-bit filter return value (KILL is reported as KILL_THREAD)."""
-    return _ACTIONS.get(ret & 0xFFFF_0000, Action.KILL_PROCESS)
+    # The kernel treats a value no action has as KILL_PROCESS.
+    return Action.from_kernel(ret) or Action.KILL_PROCESS
 
 
 class DecidedBy(enum.StrEnum):

@@ -62,6 +62,12 @@ class Action(enum.StrEnum):
         """The ``SECCOMP_RET_*`` value with empty data bits."""
         return _KERNEL_BASE[self]
 
+    @classmethod
+    def from_kernel(cls, ret: int) -> Action | None:
+        """The action of a 32-bit filter return value (``SECCOMP_RET_ACTION_FULL``), or None
+        for a value no action has; 0 is reported as KILL_THREAD (libseccomp's KILL too)."""
+        return _BY_KERNEL_BASE.get(ret & 0xFFFF_0000)
+
 
 _KERNEL_BASE = {
     Action.KILL: 0x0000_0000,  # SECCOMP_RET_KILL_THREAD; libseccomp's SCMP_ACT_KILL
@@ -73,6 +79,11 @@ _KERNEL_BASE = {
     Action.TRACE: 0x7FF0_0000,
     Action.LOG: 0x7FFC_0000,
     Action.ALLOW: 0x7FFF_0000,
+}
+
+
+_BY_KERNEL_BASE = {
+    base: action for action, base in _KERNEL_BASE.items() if action is not Action.KILL
 }
 
 
