@@ -212,6 +212,16 @@ class _Serials:
         self.seen: set[int] = set()
 
 
+def _remember(state: _Serials, serial: int) -> None:
+    """Add ``serial`` to the duplicate window; forget serials more than the window behind the
+    newest, in batches so the cost stays amortized O(1)."""
+    seen = state.seen
+    seen.add(serial)
+    if len(seen) > 2 * _WINDOW:
+        floor = max(state.last, serial) - _WINDOW
+        state.seen = {s for s in seen if s > floor}
+
+
 class AuditParser:
     """A streaming parser: feed lines, get events; :attr:`stats` accounts for everything.
 
@@ -371,10 +381,7 @@ class AuditParser:
                 ):
                     state.last = serial
                     if dedupe:
-                        seen = state.seen
-                        seen.add(serial)
-                        if len(seen) > _WINDOW:
-                            state.seen = {serial}
+                        _remember(state, serial)
                 elif not serial_of(node, serial, True):
                     continue
                 elif node is None:
@@ -558,17 +565,12 @@ class AuditParser:
         if state is None:
             state = self._nodes[node] = _Serials()
         if seccomp and self.dedupe:
-            seen = state.seen
-            if serial in seen:
+            # A duplicate is a serial seen before within the window behind the newest one; the
+            # rule depends on the serials alone, whichever path parsed the record.
+            if serial in state.seen and serial > state.last - _WINDOW:
                 self.stats.skipped[Reason.DUPLICATE] += 1
                 return False
-            seen.add(serial)
-            if len(seen) > 2 * _WINDOW:
-                # Forget serials far behind the newest (pruned in batches to stay amortized O(1)).
-                floor = max(state.last, serial) - _WINDOW
-                state.seen = {s for s in seen if s > floor}
-                if len(state.seen) > _WINDOW:
-                    state.seen = set()
+            _remember(state, serial)
         last = state.last
         if last < 0:
             state.last = serial

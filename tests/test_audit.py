@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -489,3 +489,39 @@ def test_ausearch_raw_output() -> None:
     events, stats = run(lines)
     assert [(e.serial, e.syscall) for e in events] == [(3, "brk"), (4, "read")]
     assert (stats.lines, stats.records, stats.other_lines, stats.lost) == (6, 2, 4, 0)
+
+
+def _numbered_record(serial: int, pid: int) -> str:
+    return (
+        f"type=SECCOMP msg=audit(1700000000.{serial % 1000:03d}:{serial}): auid=4294967295"
+        f' uid=0 gid=0 ses=4294967295 pid={pid} comm="sh" exe="/bin/sh" sig=0 arch=c000003e'
+        " syscall=1 compat=0 ip=0x7f code=0x7ffc0000"
+    )
+
+
+@settings(max_examples=12)  # each example parses 18,000 records; a few cover the window rule
+@given(
+    st.lists(st.integers(min_value=1, max_value=40_000), min_size=1, max_size=300),
+    st.integers(min_value=0, max_value=20_000),
+)
+def test_duplicates_depend_on_the_serials_alone(repeats: list[int], start: int) -> None:
+    """Records of one process take the inline path, records of many processes the careful one;
+    both must count the same duplicates, gaps and events for the same serial sequence."""
+    serials = [start + i for i in range(1, 9_001)] + [start + r for r in repeats]
+    results = []
+    for same_process in (True, False):
+        parser = AuditParser()
+        events = list(
+            parser.parse(_numbered_record(s, 7 if same_process else 1000 + s) for s in serials)
+        )
+        results.append((len(events), dict(parser.stats.skipped), parser.stats.serial_gaps))
+    assert results[0] == results[1]
+
+
+def test_a_repeat_inside_the_window_is_a_duplicate_on_both_paths() -> None:
+    serials = [*range(1, 9_001), 8_000]
+    for pid_of in (lambda s: 7, lambda s: 1000 + s):
+        parser = AuditParser()
+        events = list(parser.parse(_numbered_record(s, pid_of(s)) for s in serials))
+        assert len(events) == 9_000
+        assert parser.stats.skipped[Reason.DUPLICATE] == 1
