@@ -708,6 +708,8 @@ class _Checker:
                     code = _pair_code(a, b)
                     if code is None:
                         continue
+                    if code == "SK406" and not _applies_wherever(rules[a.rule], rules[b.rule]):
+                        continue  # b adds the syscall on hosts where a does not apply
                     key = (code, a.rule, b.rule)
                     if key not in seen:
                         seen.add(key)
@@ -894,6 +896,20 @@ def _excluded(inc: CapFilter, exc: CapFilter) -> bool:
         return True
     inc_arches = _arches_of(inc.arches)
     return bool(inc_arches) and inc_arches <= _arches_of(exc.arches)
+
+
+def _applies_wherever(a: SyscallRule, b: SyscallRule) -> bool:
+    """Whether moby's includes/excludes let ``a`` apply on every host where ``b`` applies, so
+    that ``b`` repeating ``a`` is redundant rather than an addition for other hosts."""
+    if not set(a.includes.caps) <= set(b.includes.caps):
+        return False
+    if a.includes.arches and not (
+        b.includes.arches and _arches_of(b.includes.arches) <= _arches_of(a.includes.arches)
+    ):
+        return False
+    if a.includes.min_kernel is not None and a.includes.min_kernel != b.includes.min_kernel:
+        return False
+    return not a.excludes or a.excludes == b.excludes
 
 
 def _may_coexist(a: SyscallRule, b: SyscallRule) -> bool:

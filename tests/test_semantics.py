@@ -574,3 +574,21 @@ def test_refusals_are_what_libseccomp_refuses() -> None:
         flt.add_rule(pyseccomp.KILL, "getpid", pyseccomp.Arg(0, pyseccomp.EQ, 1))
     with pytest.raises(PermissionError):  # SK401: the default action (runtimes skip such rules)
         flt.add_rule(pyseccomp.ERRNO(1), "getppid")
+
+
+def test_a_rule_under_other_conditions_is_an_addition_not_redundant() -> None:
+    """moby: syslog allowed with CAP_SYS_ADMIN, and again with CAP_SYSLOG. A container with only
+    CAP_SYSLOG gets syslog from the second rule alone, so it is not redundant; repeating the
+    same conditions, or an unconditional rule first, is."""
+    admin = {
+        "names": ["syslog"],
+        "action": "SCMP_ACT_ALLOW",
+        "includes": {"caps": ["CAP_SYS_ADMIN"]},
+    }
+    syslog = {"names": ["syslog"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYSLOG"]}}
+    newer = {"names": ["syslog"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}}
+    plain = {"names": ["syslog"], "action": "SCMP_ACT_ALLOW"}
+    assert not [d for d in check(allow(admin, syslog)) if d.code == "SK406"]
+    assert not [d for d in check(allow(newer, syslog)) if d.code == "SK406"]
+    assert [d.path for d in check(allow(admin, admin)) if d.code == "SK406"] == [("syscalls", 2)]
+    assert [d.path for d in check(allow(plain, syslog)) if d.code == "SK406"] == [("syscalls", 2)]
