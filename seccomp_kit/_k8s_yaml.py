@@ -18,7 +18,7 @@ import attrs
 import yaml
 
 from seccomp_kit.errors import LoadError, ParseError
-from seccomp_kit.io import decode_text
+from seccomp_kit.io import decode_text, read_path_bytes
 
 __all__ = ["MAX_EXPANDED_NODES", "YamlDocument", "load_documents", "read_text"]
 
@@ -66,15 +66,7 @@ def read_text(source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> tuple[str
     """Read a manifest file (or ``-`` for stdin handled by the caller) as UTF-8 text."""
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
-        try:
-            with open(name, "rb") as fh:
-                data = fh.read(MAX_MANIFEST_BYTES + 1)
-        except IsADirectoryError:
-            raise LoadError("is a directory, not a YAML file", source=name) from None
-        except FileNotFoundError:
-            raise LoadError("no such file", source=name) from None
-        except OSError as exc:
-            raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
+        data = read_path_bytes(name, MAX_MANIFEST_BYTES, "a YAML file")
     else:
         name = str(getattr(source, "name", "<stream>"))
         chunk = source.read(MAX_MANIFEST_BYTES + 1)

@@ -11,27 +11,14 @@ import ctypes
 import ctypes.util
 from functools import cache
 
+from seccomp_kit import syscalls
 from seccomp_kit.arches import native_arch
 from seccomp_kit.errors import InputError
-from seccomp_kit.model import Arch
 
 __all__ = ["Prepared", "install", "libc", "set_no_new_privs", "sys_seccomp_nr"]
 
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1
-
-# seccomp(2) per host architecture (asm-generic numbers for the newer ones)
-_SECCOMP_NR = {
-    Arch.X86_64: 317,
-    Arch.X86: 354,
-    Arch.AARCH64: 277,
-    Arch.RISCV64: 277,
-    Arch.LOONGARCH64: 277,
-    Arch.ARM: 383,
-    Arch.PPC64LE: 358,
-    Arch.PPC64: 358,
-    Arch.S390X: 348,
-}
 
 
 class _SockFprog(ctypes.Structure):
@@ -51,10 +38,10 @@ def libc() -> ctypes.CDLL:
 @cache
 def sys_seccomp_nr() -> int:
     arch = native_arch()
-    try:
-        return _SECCOMP_NR[arch]
-    except KeyError:
-        raise InputError(f"loading filters is not supported on {arch.value}") from None
+    nr = syscalls.table(arch).number("seccomp")
+    if nr is None:
+        raise InputError(f"loading filters is not supported on {arch.value}")
+    return nr
 
 
 def set_no_new_privs() -> int:

@@ -41,6 +41,7 @@ __all__ = [
     "load",
     "loads",
     "parse_json",
+    "read_path_bytes",
     "read_source",
     "to_data",
 ]
@@ -91,15 +92,7 @@ def read_source(source: PathLike | IO[str] | IO[bytes] | Traversable) -> tuple[s
     """
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
-        try:
-            with open(name, "rb") as fh:
-                data = fh.read(MAX_DOCUMENT_BYTES + 1)
-        except IsADirectoryError:
-            raise LoadError("is a directory, not a profile file", source=name) from None
-        except FileNotFoundError:
-            raise LoadError("no such file", source=name) from None
-        except OSError as exc:
-            raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
+        data = read_path_bytes(name, MAX_DOCUMENT_BYTES, "a profile file")
     elif isinstance(source, Traversable) and not hasattr(source, "read"):
         # An importlib.resources Traversable (inside a wheel it is not a filesystem path).
         try:
@@ -124,6 +117,21 @@ def read_source(source: PathLike | IO[str] | IO[bytes] | Traversable) -> tuple[s
         data = chunk
     _check_size(len(data), name)
     return name, decode_text(data, name)
+
+
+def read_path_bytes(name: str, limit: int, what: str) -> bytes:
+    """Up to ``limit + 1`` bytes of the file ``name`` (one more than allowed, so the caller can
+    tell an oversized file), with a :class:`LoadError` naming the file for anything unreadable.
+    ``what`` says what the file should have been (``"a profile file"``)."""
+    try:
+        with open(name, "rb") as fh:
+            return fh.read(limit + 1)
+    except IsADirectoryError:
+        raise LoadError(f"is a directory, not {what}", source=name) from None
+    except FileNotFoundError:
+        raise LoadError("no such file", source=name) from None
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}", source=name) from exc
 
 
 def _check_size(size: int, name: str) -> None:
