@@ -110,6 +110,163 @@ def time_export(compiled: CompiledFilter, repeat: int) -> float:
     return statistics.median(spent)
 
 
+# The same libseccomp calls replayed from C, with no Python in between: what compiling costs
+# inside libseccomp alone (and what runc, which makes the same calls, pays). The declarations
+# mirror seccomp.h so no development package is needed; the program links the runtime library.
+C_REPLAY = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
+struct scmp_arg_cmp { unsigned int arg; int op; uint64_t a; uint64_t b; };
+void *seccomp_init(uint32_t);
+void seccomp_release(void *);
+int seccomp_arch_add(void *, uint32_t);
+int seccomp_arch_remove(void *, uint32_t);
+int seccomp_attr_set(void *, int, uint32_t);
+int seccomp_rule_add_array(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
+int seccomp_merge(void *, void *);
+int seccomp_export_bpf(void *, int);
+static double cpu_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static char ops[1 << 22];
+int main(int argc, char **argv) {
+    FILE *f = fopen(argv[1], "r");
+    int runs = atoi(argv[2]);
+    size_t n = fread(ops, 1, sizeof ops - 1, f);
+    ops[n] = 0;
+    double *total = calloc(runs, sizeof(double));
+    double *adds = calloc(runs, sizeof(double));
+    double *exports = calloc(runs, sizeof(double));
+    int out = open("/dev/null", O_WRONLY);
+    for (int r = 0; r < runs; r++) {
+        void *ctx[64] = {0};
+        char *p = ops, op[16];
+        double t0 = cpu_ms(), t;
+        int i, j, k, used, cnt, nr, attr;
+        unsigned long a, act;
+        unsigned long long x, y;
+        while (sscanf(p, "%15s %d%n", op, &i, &used) == 2) {
+            p += used;
+            t = cpu_ms();
+            if (!strcmp(op, "rule")) {
+                struct scmp_arg_cmp c[6];
+                sscanf(p, "%lu %d %d%n", &act, &nr, &cnt, &used);
+                p += used;
+                for (k = 0; k < cnt; k++) {
+                    sscanf(p, "%u %d %llu %llu%n", &c[k].arg, &c[k].op, &x, &y, &used);
+                    p += used;
+                    c[k].a = x;
+                    c[k].b = y;
+                }
+                if (seccomp_rule_add_array(ctx[i], act, nr, cnt, c) < 0) return 1;
+                adds[r] += cpu_ms() - t;
+            } else if (!strcmp(op, "export")) {
+                if (seccomp_export_bpf(ctx[i], out) < 0) return 1;
+                exports[r] += cpu_ms() - t;
+            } else if (!strcmp(op, "attr")) {
+                sscanf(p, "%d %lu%n", &attr, &a, &used);
+                p += used;
+                seccomp_attr_set(ctx[i], attr, a);
+            } else if (!strcmp(op, "merge")) {
+                sscanf(p, "%d%n", &j, &used);
+                p += used;
+                seccomp_merge(ctx[i], ctx[j]);
+                ctx[j] = 0;
+            } else {
+                sscanf(p, "%lu%n", &a, &used);
+                p += used;
+                if (!strcmp(op, "init")) ctx[i] = seccomp_init(a);
+                else if (!strcmp(op, "arch_rm")) seccomp_arch_remove(ctx[i], a);
+                else seccomp_arch_add(ctx[i], a);
+            }
+        }
+        for (i = 0; i < 64; i++)
+            if (ctx[i]) seccomp_release(ctx[i]);
+        total[r] = cpu_ms() - t0;
+    }
+    qsort(total, runs, sizeof(double), cmp);
+    qsort(adds, runs, sizeof(double), cmp);
+    qsort(exports, runs, sizeof(double), cmp);
+    printf("%.3f %.3f %.3f %.3f\n", total[runs / 2], total[0], adds[runs / 2], exports[runs / 2]);
+    return 0;
+}
+"""
+
+
+def record_calls(translation: object) -> str:
+    """The libseccomp calls compiling ``translation`` makes, as the replay program reads them."""
+    from seccomp_kit import _libseccomp as lib
+
+    ops: list[str] = []
+    ids: dict[int, int] = {}
+    cls = lib.LibFilter
+    names = ("__init__", "arch_add", "arch_remove", "attr_set", "rule_add", "merge", "export_bpf")
+    real = {name: getattr(cls, name) for name in names}
+
+    def ident(f: lib.LibFilter) -> int:
+        return ids.setdefault(id(f), len(ids))
+
+    def init(self: lib.LibFilter, action: int) -> None:
+        real["__init__"](self, action)
+        ops.append(f"init {ident(self)} {action}")
+
+    def wrap(name: str, fmt: object) -> object:
+        def call(self: lib.LibFilter, *args: object) -> object:
+            ops.append(fmt(ident(self), *args))  # type: ignore[operator]
+            return real[name](self, *args)
+
+        return call
+
+    def rule(i: int, action: int, nr: int, conds: tuple[tuple[int, ...], ...]) -> str:
+        parts = " ".join(f"{a} {o} {v} {w}" for a, o, v, w in conds)
+        return f"rule {i} {action} {nr} {len(conds)} {parts}"
+
+    patches = {
+        "__init__": init,
+        "arch_add": wrap("arch_add", lambda i, t: f"arch_add {i} {t}"),
+        "arch_remove": wrap("arch_remove", lambda i, t: f"arch_rm {i} {t}"),
+        "attr_set": wrap("attr_set", lambda i, a, v: f"attr {i} {a} {v}"),
+        "rule_add": wrap("rule_add", rule),
+        "merge": wrap("merge", lambda i, other: f"merge {i} {ident(other)}"),
+        "export_bpf": wrap("export_bpf", lambda i: f"export {i}"),
+    }
+    for name, fn in patches.items():
+        setattr(cls, name, fn)
+    try:
+        compile_translation(translation)  # type: ignore[arg-type]
+    finally:
+        for name, fn in real.items():
+            setattr(cls, name, fn)
+    return "\n".join(ops) + "\n"
+
+
+def replay_in_c(tmp: Path, compiled: CompiledFilter, runs: int) -> tuple[float, ...] | None:
+    """CPU ms inside libseccomp alone: (median total, min total, median rule adds, median
+    export), or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    src, exe, ops = tmp / "replay.c", tmp / "replay", tmp / "ops.txt"
+    src.write_text(C_REPLAY)
+    subprocess.run([cc, "-O2", "-o", str(exe), str(src), "-l:libseccomp.so.2"], check=True)
+    ops.write_text(record_calls(compiled.translation))
+    done = subprocess.run(
+        [str(exe), str(ops), str(runs)], check=True, capture_output=True, text=True
+    )
+    return tuple(float(x) for x in done.stdout.split())
+
+
 def linear(compiled: CompiledFilter) -> CompiledFilter:
     t = attrs.evolve(compiled.translation, binary_tree=False, enosys_limits=None)
     return compile_translation(t)
@@ -171,6 +328,13 @@ def main() -> None:
               f" (min {min(cpu):.2f}), {opts.repeat * 3} warm runs")  # fmt: skip
     print(f"  of which libseccomp's seccomp_export_bpf (CPU, median):"
           f" {time_export(ours, opts.repeat):.2f} ms")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, prof in (("x86_64 + x86 + x32", profile), ("x86_64 only", only64)):
+            floor = replay_in_c(Path(tmp), compile_profile(prof), opts.repeat * 3)  # type: ignore[arg-type]
+            if floor is not None:
+                print(f"  libseccomp alone, the same calls replayed from C ({label}): CPU median"
+                      f" {floor[0]:.2f} ms (min {floor[1]:.2f}): rule adds {floor[2]:.2f} ms,"
+                      f" seccomp_export_bpf {floor[3]:.2f} ms")  # fmt: skip
 
     plain = linear(ours)
     filters = {"runc (binary tree + ENOSYS stub)": ours, "libseccomp linear default": plain}

@@ -8,13 +8,15 @@ this module only carries it out:
   knows on an architecture are added by name, as runtimes do (libseccomp then applies its own
   per-architecture handling, e.g. x86's socketcall multiplexing); names only our tables know
   are added by number on libseccomp's native architecture. On other architectures libseccomp
-  can only place syscalls it can name, so such names are listed in
+  can only place syscalls it can name (it reads a number as the native one's), so an
+  unconditional rule for such a name is checked by number in a short section ahead of
+  libseccomp's program (:attr:`CompiledFilter.placed`); a conditional one is listed in
   :attr:`CompiledFilter.unplaced` instead of being guessed;
 - rules are added with ``seccomp_rule_add_array`` (not the exact variant), as runtimes do;
 - ``SCMP_FLTATR_CTL_NNP`` is off (the loader sets no_new_privs itself), profile flags become
   filter attributes (LOG -> CTL_LOG, SPEC_ALLOW -> CTL_SSB, TSYNC -> CTL_TSYNC) and load flags
   (:attr:`CompiledFilter.load_flags`), runc's binary tree becomes ``SCMP_FLTATR_CTL_OPTIMIZE=2``;
-- runc's ENOSYS stub is prepended to the exported program exactly as runc's ``patchbpf``
+- runc's ENOSYS stub is put before everything else exactly as runc's ``patchbpf``
   builds it (per kernel architecture, with the x86_64/x32 split, the s390 ``setup(0)`` case and
   the long-jump variants).
 
@@ -51,6 +53,7 @@ __all__ = [
     "compile_profile",
     "compile_translation",
     "enosys_stub",
+    "missing_rules",
 ]
 
 FILTER_FLAG_TSYNC = 1
@@ -97,7 +100,13 @@ class CompiledFilter:
     """Instructions of runc's ENOSYS stub at the start of :attr:`bpf` (0 without one)."""
     unplaced: tuple[tuple[str, Arch], ...] = ()
     """(name, architecture) pairs the installed libseccomp cannot name on that foreign
-    architecture, so their rules are missing there."""
+    architecture whose rules have argument conditions, so they are missing there."""
+    placed: tuple[tuple[str, Arch], ...] = ()
+    """(name, architecture) pairs the installed libseccomp cannot name on that foreign
+    architecture whose unconditional rules are checked by number after the ENOSYS stub, ahead
+    of libseccomp's program."""
+    placed_length: int = 0
+    """Instructions of that section (it follows the :attr:`stub_length` stub instructions)."""
     byteorder: str = "<"
     """``"<"`` or ``">"``: how :attr:`bpf` is stored (libseccomp writes the target's order)."""
     bad_arch_action: int = KILL_THREAD
@@ -105,8 +114,9 @@ class CompiledFilter:
 
     @property
     def pfc(self) -> str:
-        """libseccomp's pseudo-filter-code export (without runc's ENOSYS stub, which is not
-        libseccomp's). Built on first use: it means building the libseccomp filter again."""
+        """libseccomp's pseudo-filter-code export (without runc's ENOSYS stub and the
+        :attr:`placed` section, which are not libseccomp's). Built on first use: it means
+        building the libseccomp filter again."""
         if not self._pfc:
             text, _ = _export(self.translation, self.bad_arch_action, "pfc")
             self._pfc.append(text.decode())
@@ -279,10 +289,16 @@ def compile_translation(
     t = translation
     load_flags = _load_flags(t)
     _refuse_what_libseccomp_cannot_finish(t)
-    raw, unplaced = _export(t, bad_arch_action, "bpf")
+    raw, foreign = _export(t, bad_arch_action, "bpf")
     stub = enosys_stub(t.enosys_limits) if t.enosys_limits is not None else []
     order = "<" if arch_info(t.architectures[0]).little_endian else ">"
-    instructions = (*stub, *bpf.decode(raw, order))
+    section, placed, unplaced = _by_number(foreign)
+    program = bpf.decode(raw, order)
+    if section and (not program or program[0] != _i(bpf.LD_W_ABS, 4)):
+        # The section leaves the syscall number loaded: libseccomp's program must load the
+        # architecture first (it always has; a future version that did not would break this).
+        raise CompileError("libseccomp's program does not start by loading the architecture")
+    instructions = (*stub, *section, *program)
     if len(instructions) > bpf.MAX_INSTRUCTIONS:
         raise CompileError(
             f"the compiled program has {len(instructions)} instructions; the kernel accepts at"
@@ -295,7 +311,9 @@ def compile_translation(
         translation=t,
         load_flags=load_flags,
         stub_length=len(stub),
-        unplaced=unplaced,
+        unplaced=tuple((rule.name, arch) for rule, arch in unplaced),
+        placed=tuple((rule.name, arch) for rule, arch in placed),
+        placed_length=len(section),
         byteorder=order,
         bad_arch_action=bad_arch_action,
     )
@@ -303,34 +321,73 @@ def compile_translation(
 
 def _refuse_what_libseccomp_cannot_finish(t: Translation) -> None:
     """libseccomp 2.5 never returns from adding some overlapping conditional rules, so calling it
-    would hang; our model of its database finds those first. Only syscalls with several rules,
-    one of them conditional, can be affected, so other profiles skip the check."""
-    by_name: dict[str, list[RuleAdd]] = {}
-    for rule in t.rules:
-        by_name.setdefault(rule.name, []).append(rule)
-    risky = any(len(rs) > 1 and any(r.conditions for r in rs) for rs in by_name.values())
-    if risky:
-        from seccomp_kit.match import LibseccompLoopError, build_groups
+    would hang; our model of its database finds those first."""
+    from seccomp_kit.match import LibseccompLoopError, check_finishes
 
-        try:
-            build_groups(t)
-        except LibseccompLoopError as exc:
-            raise CompileError(exc.message, path=exc.path) from exc
-        except ProfileError:
-            pass  # libseccomp refuses these itself (EEXIST) and says so below
+    try:
+        check_finishes(t)
+    except LibseccompLoopError as exc:
+        raise CompileError(exc.message, path=exc.path) from exc
+    except ProfileError:
+        pass  # libseccomp refuses these itself (EEXIST) and says so below
+
+
+@attrs.frozen
+class _Plan:
+    """Where each rule of a translation goes."""
+
+    per_arch: tuple[tuple[Arch, int, tuple[tuple[RuleAdd, int], ...]], ...]
+    """(architecture, libseccomp token, (rule, syscall value for libseccomp) pairs)."""
+    deferred: tuple[tuple[RuleAdd, int], ...]
+    """x32 numbers libseccomp cannot name: added to the native (x86_64) filter by number."""
+    foreign: tuple[tuple[RuleAdd, int, Arch], ...]
+    """Rules libseccomp cannot place at all: (rule, our table's number, architecture)."""
+
+
+def _plan(t: Translation) -> _Plan:
+    native = lib.native_token()
+    per_arch = []
+    deferred: list[tuple[RuleAdd, int]] = []
+    foreign: list[tuple[RuleAdd, int, Arch]] = []
+    native_seen = False
+    for arch in t.architectures:
+        token = _token(arch)
+        adds = []
+        for rule, nr in t.rules_for(arch):
+            syscall = _syscall_for(rule.name, nr, arch, token, native)
+            if syscall is not None:
+                adds.append((rule, syscall))
+            elif arch is Arch.X32 and native_seen:
+                # x32 shares x86_64's kernel architecture, and libseccomp builds one block for
+                # both: an x32 number libseccomp cannot name goes into the x86_64 filter.
+                deferred.append((rule, nr))
+            else:
+                foreign.append((rule, nr, arch))
+        native_seen = native_seen or token == native
+        per_arch.append((arch, token, tuple(adds)))
+    return _Plan(tuple(per_arch), tuple(deferred), tuple(foreign))
+
+
+def missing_rules(t: Translation) -> frozenset[tuple[RuleAdd, Arch]]:
+    """The (rule, architecture) pairs the compiled filter does not carry: conditional rules for
+    syscalls the installed libseccomp cannot name on a foreign architecture (see
+    :attr:`CompiledFilter.unplaced`). Needs libseccomp."""
+    if not any(r.conditions for r in t.rules) or len(t.architectures) < 2:
+        return frozenset()
+    return frozenset(_by_number(_plan(t).foreign)[2])
 
 
 def _export(
     t: Translation, bad_arch_action: int, kind: str
-) -> tuple[bytes, tuple[tuple[str, Arch], ...]]:
-    """Build the libseccomp filter for ``t`` and export it as ``kind`` ("bpf" or "pfc")."""
+) -> tuple[bytes, tuple[tuple[RuleAdd, int, Arch], ...]]:
+    """Build the libseccomp filter for ``t`` and export it as ``kind`` ("bpf" or "pfc");
+    also return the rules libseccomp could not place (rule, number, architecture)."""
+    plan = _plan(t)
     native = lib.native_token()
     filters: list[lib.LibFilter] = []
-    unplaced: list[tuple[str, Arch]] = []
-    deferred: list[tuple[RuleAdd, int]] = []
     native_filter: lib.LibFilter | None = None
     try:
-        for arch in t.architectures:
+        for arch, token, adds in plan.per_arch:
             try:
                 f = lib.LibFilter(t.default_action)
             except ValueError as exc:
@@ -340,7 +397,6 @@ def _export(
                 ) from None
             filters.append(f)
             _set_attrs(f, t, bad_arch_action)
-            token = _token(arch)
             if token != native:
                 f.arch_remove(lib.ARCH_NATIVE)
                 rc = f.arch_add(token)
@@ -350,20 +406,11 @@ def _export(
                         f" {arch.value} ({_errno.errorcode.get(-rc, str(-rc))})",
                         path=("architectures",),
                     )
-            for rule, nr in t.rules_for(arch):
-                syscall = _syscall_for(rule.name, nr, arch, token, native)
-                if syscall is None:
-                    if arch is Arch.X32 and native_filter is not None:
-                        deferred.append((rule, nr))
-                    else:
-                        unplaced.append((rule.name, arch))
-                    continue
-                _add(f, rule, syscall, arch)
-            if token == native:
+            else:
                 native_filter = f
-        # x32 shares x86_64's kernel architecture, and libseccomp builds one block for both:
-        # an x32 number libseccomp cannot name goes into the x86_64 filter as a raw number.
-        for rule, nr in deferred:
+            for rule, syscall in adds:
+                _add(f, rule, syscall, arch)
+        for rule, nr in plan.deferred:
             assert native_filter is not None
             _add(native_filter, rule, nr, Arch.X32)
         base = filters[0]
@@ -389,7 +436,42 @@ def _export(
     finally:
         for f in filters:
             f.close()
-    return data, tuple(unplaced)
+    return data, plan.foreign
+
+
+def _by_number(
+    foreign: Sequence[tuple[RuleAdd, int, Arch]],
+) -> tuple[list[Instruction], list[tuple[RuleAdd, Arch]], list[tuple[RuleAdd, Arch]]]:
+    """The section that checks, by number, the unconditional rules libseccomp could not place:
+    per kernel architecture ``ld arch; jeq AUDIT else skip; ld nr; (jeq NR; ret ACTION)*``. A
+    syscall not matched falls through to libseccomp's program, which loads the architecture
+    itself first. Without the section such a syscall would get the default action, not the
+    rule's. Rules with conditions, or several rules on one number, would need libseccomp's own
+    way of combining them, so they are returned as unplaced (second list: placed).
+    """
+    count: dict[tuple[Arch, int], int] = {}
+    for _rule, nr, arch in foreign:
+        count[(arch, nr)] = count.get((arch, nr), 0) + 1
+    by_audit: dict[int, list[tuple[int, int]]] = {}
+    placed: list[tuple[RuleAdd, Arch]] = []
+    unplaced: list[tuple[RuleAdd, Arch]] = []
+    for rule, nr, arch in foreign:
+        if rule.conditions or count[(arch, nr)] > 1:
+            unplaced.append((rule, arch))
+            continue
+        placed.append((rule, arch))
+        by_audit.setdefault(bpf.kernel_arch_code(arch), []).append((nr, rule.action))
+    section: list[Instruction] = []
+    for audit, entries in by_audit.items():
+        body = [_i(bpf.LD_W_ABS, 0)]
+        for nr, action in sorted(entries):
+            body += [_i(bpf.JEQ_K, nr, jt=0, jf=1), _i(bpf.RET_K, action)]
+        if len(body) <= 255:
+            head = [_i(bpf.LD_W_ABS, 4), _i(bpf.JEQ_K, audit, jt=0, jf=len(body))]
+        else:
+            head = [_i(bpf.LD_W_ABS, 4), _i(bpf.JEQ_K, audit, jt=1), _ja(len(body))]
+        section += [*head, *body]
+    return section, placed, unplaced
 
 
 # --- runc's ENOSYS stub -----------------------------------------------------------------------

@@ -13,10 +13,12 @@ are decided on the original profile.
 
 What the harness observes, and what it cannot:
 
-- the action the kernel applied, per event, on this machine's architecture (x86_64 here) and for
+- the action the kernel applied, per event, on this machine's architecture (x86_64 here), for
   x32 numbers (``__X32_SYSCALL_BIT`` set; the kernel hands them to the filter with arch
-  x86_64 even when x32 support is compiled out). Other architectures cannot be issued from a
-  64-bit process; use :func:`seccomp_kit.bpf.emulate` for them;
+  x86_64 even when x32 support is compiled out), and for i386 (``Event(nr, arch=Arch.X86)``:
+  issued with ``int $0x80``, which a 64-bit process may use when the kernel has IA32 emulation;
+  arguments are then 32 bits wide). Other architectures cannot be issued from an x86_64
+  process; use :func:`seccomp_kit.bpf.emulate` for them;
 - the action, not the rule: rules sharing an action share an errno (giving each rule its own
   errno would change how libseccomp merges them, e.g. turn a silent duplicate into EEXIST);
 - ``uretprobe`` (x86_64 335) and ``uprobe`` (336) bypass seccomp on recent kernels (this
@@ -71,6 +73,7 @@ _ENOSYS = 38
 _FIRST_ERRNO = 1000  # far from ENOSYS, which runc's stub returns
 _BAD_ARCH_ERRNO = 999
 _NO_ERROR = -1
+_GETPID, _GETPID_I386 = 39, 20
 
 
 class HarnessError(SeccompKitError):
@@ -83,10 +86,15 @@ def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
 
 @attrs.frozen
 class Event:
-    """One syscall to issue: number as the kernel sees it, and up to six 64-bit arguments."""
+    """One syscall to issue: number as the kernel sees it, and up to six 64-bit arguments.
+
+    ``arch`` None issues it natively; ``Arch.X86`` issues it as an i386 syscall (``int $0x80``,
+    32-bit arguments).
+    """
 
     nr: int
     args: tuple[int, ...] = attrs.field(default=(), converter=_int_tuple)
+    arch: Arch | None = None
 
     def full_args(self) -> tuple[int, ...]:
         return (*self.args, *([0] * (6 - len(self.args))))
@@ -134,7 +142,14 @@ def _as_events(events: Iterable[Event | int | tuple[int, Sequence[int]]]) -> lis
             raise InputError(f"syscall {e.nr}: at most 6 arguments, got {len(e.args)}")
         if not 0 <= e.nr <= 0xFFFF_FFFF:
             raise InputError(f"syscall number {e.nr} is not a 32-bit unsigned value")
-        if e.nr & ~X32_SYSCALL_BIT in BYPASS_SECCOMP:
+        if e.arch not in (None, Arch.X86):
+            raise InputError(
+                f"syscall {e.nr}: the harness issues native and i386 syscalls, not"
+                f" {e.arch.value} ones; use seccomp_kit.bpf.emulate"
+            )
+        if e.arch is Arch.X86 and (e.nr > 0xFFFF_FFFF or any(a >> 32 for a in e.args)):
+            raise InputError(f"i386 syscall {e.nr}: arguments are 32 bits wide")
+        if e.arch is None and e.nr & ~X32_SYSCALL_BIT in BYPASS_SECCOMP:
             raise InputError(
                 f"syscall {e.nr} (uretprobe/uprobe) bypasses seccomp on this kernel; it would run"
             )
@@ -167,11 +182,16 @@ def run_events(
         nrs = [_signed(e.nr, 32) for e in events]
         argv = [tuple(_signed(a, 64) for a in e.full_args()) for e in events]
         prepared = Prepared(program, flags)
-        sc = libc().syscall
+        native_call: Callable[..., int] = libc().syscall
         get_errno = ctypes.get_errno
+        compat = _Int80() if any(e.arch is Arch.X86 for e in events) else None
+        calls = [native_call if e.arch is None or compat is None else compat for e in events]
+        warm = [(native_call, _GETPID)]
+        if compat is not None:
+            warm.append((compat, _GETPID_I386))
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
-            _child(prepared, state, results, nrs, argv, sc, get_errno)
+            _child(prepared, state, results, nrs, argv, calls, warm, get_errno)
         try:
             _wait_done(pid, state, timeout)
         finally:
@@ -184,7 +204,55 @@ def run_events(
     finally:
         del state, results
         shared.close()
+    if compat is not None:
+        compat.close()
     return out
+
+
+# int $0x80 from 64-bit code: the kernel runs it as an i386 (compat) syscall, so seccomp sees
+# AUDIT_ARCH_I386. System V arguments (nr, a0..a4 in rdi, rsi, rdx, rcx, r8, r9; a5 on the
+# stack) move to i386's eax, ebx, ecx, edx, esi, edi, ebp; the negative errno comes back in eax.
+_INT80_CODE = bytes.fromhex(
+    "53"  # push rbx
+    "55"  # push rbp
+    "89f8"  # mov eax, edi
+    "89f3"  # mov ebx, esi
+    "4189ca"  # mov r10d, ecx
+    "89d1"  # mov ecx, edx
+    "4489d2"  # mov edx, r10d
+    "4489c6"  # mov esi, r8d
+    "4489cf"  # mov edi, r9d
+    "8b6c2418"  # mov ebp, [rsp + 24]
+    "cd80"  # int 0x80
+    "5d"  # pop rbp
+    "5b"  # pop rbx
+    "c3"  # ret
+)
+_INT80_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, *([ctypes.c_uint32] * 7))
+
+
+class _Int80:
+    """A callable issuing an i386 syscall: ``(nr, a0, …, a5) -> -1`` with errno set, as libc's
+    ``syscall`` does, or the result."""
+
+    def __init__(self) -> None:
+        prot = mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC
+        self._page = mmap.mmap(-1, mmap.PAGESIZE, prot=prot)
+        self._page.write(_INT80_CODE)
+        address = ctypes.addressof(ctypes.c_char.from_buffer(self._page))
+        self._call = _INT80_TYPE(address)
+
+    def __call__(self, nr: int, *args: int) -> int:
+        ret = int(self._call(nr & 0xFFFF_FFFF, *(a & 0xFFFF_FFFF for a in args)))
+        if -4096 < ret < 0:
+            ctypes.set_errno(-ret)
+            return -1
+        return ret
+
+    def close(self) -> None:
+        del self._call
+        with contextlib.suppress(BufferError):
+            self._page.close()
 
 
 def _child(  # noqa: PLR0917 - the child's whole context, handed over at fork
@@ -193,7 +261,8 @@ def _child(  # noqa: PLR0917 - the child's whole context, handed over at fork
     results: ctypes.Array[ctypes.c_int64],
     nrs: list[int],
     argv: list[tuple[int, ...]],
-    sc: Callable[..., int],
+    calls: list[Callable[..., int]],
+    warm: list[tuple[Callable[..., int], int]],
     get_errno: Callable[[], int],
 ) -> None:  # pragma: no cover - runs in the forked child
     try:
@@ -204,7 +273,8 @@ def _child(  # noqa: PLR0917 - the child's whole context, handed over at fork
         # Warm the loop (allocator free lists, bytecode caches) before any syscall can fail.
         for i in range(min(len(nrs), 4)):
             results[i] = 0
-            sc(39, 0, 0, 0, 0, 0, 0)  # getpid
+            for call, getpid in warm:
+                call(getpid, 0, 0, 0, 0, 0, 0)
         rc = prepared.install()
         if rc < 0:
             state[0] = rc
@@ -212,7 +282,7 @@ def _child(  # noqa: PLR0917 - the child's whole context, handed over at fork
         state[0] = 1
         for i in range(len(nrs)):
             a = argv[i]
-            r = sc(nrs[i], a[0], a[1], a[2], a[3], a[4], a[5])
+            r = calls[i](nrs[i], a[0], a[1], a[2], a[3], a[4], a[5])
             results[i] = get_errno() if r == -1 else _NO_ERROR
         state[0] = 2
     finally:

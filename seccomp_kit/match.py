@@ -27,6 +27,8 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from seccomp_kit import syscalls
 from seccomp_kit._match_db import LOOPS, SyscallDB, SysEntry, evaluate
 from seccomp_kit._positions import line_column, locate
@@ -50,6 +52,7 @@ __all__ = [
     "Verdict",
     "action_of",
     "build_groups",
+    "check_finishes",
     "kernel_audit",
 ]
 
@@ -310,7 +313,7 @@ class Matcher:
         self.translation: Translation = translate(profile, runtime=runtime, host_arch=self.arch)
         self._source = profile.source
         self._check_errnos()
-        self._groups = build_groups(self.translation)
+        self._groups = build_groups(self.translation, skip=_missing_rules(self.translation))
         self._stubs = self._build_stubs()
         self._fast: dict[Arch, dict[object, Verdict]] = {}
         self._exact: ExactCode | bool | None = False  # False: not built yet
@@ -592,8 +595,25 @@ class LibseccompLoopError(ProfileError):
     """libseccomp would never return from adding a rule (the runtime would hang)."""
 
 
-def build_groups(t: Translation) -> dict[int, _Group]:
+def _missing_rules(t: Translation) -> frozenset[tuple[RuleAdd, Arch]]:
+    """The rules the compiled filter lacks because the installed libseccomp cannot name their
+    syscall on a foreign architecture (none when libseccomp is not installed)."""
+    from seccomp_kit.compile import missing_rules
+    from seccomp_kit.errors import LibseccompUnavailableError
+
+    try:
+        return missing_rules(t)
+    except LibseccompUnavailableError:
+        return frozenset()
+
+
+def build_groups(
+    t: Translation, *, skip: frozenset[tuple[RuleAdd, Arch]] = frozenset()
+) -> dict[int, _Group]:
     """libseccomp's rule database for every architecture of ``t``, grouped by audit code.
+
+    ``skip`` names (rule, architecture) pairs the filter does not carry (see
+    :func:`seccomp_kit.compile.missing_rules`).
 
     Raises :class:`ProfileError` where libseccomp refuses a rule (EEXIST) or would never finish
     adding it (its database loops on some overlapping conditions).
@@ -605,6 +625,8 @@ def build_groups(t: Translation) -> dict[int, _Group]:
         mux = arch in _MUX_ARCHES
         table = syscalls.table(arch)
         for rule in _rules_on(t, arch):
+            if skip and (rule, arch) in skip:
+                continue
             chain = _chain(rule.conditions)
             leaf = (rule.action, rule)
             if mux and rule.name in _MUX_CALLS:
@@ -621,6 +643,35 @@ def build_groups(t: Translation) -> dict[int, _Group]:
         arches.append(arch)
         dbs.append(db)
     return {audit: _Group(audit, a, d) for audit, (a, d) in by_audit.items()}
+
+
+def check_finishes(t: Translation) -> None:
+    """Raise where libseccomp would refuse (EEXIST) or never finish adding ``t``'s rules.
+
+    Only a syscall number that receives several rules, one of them conditional, can loop or
+    clash, so only those rules are modelled (on x86, s390 and the others that multiplex
+    socketcall/ipc, a socket call's rule also lands on the multiplexer's number).
+    """
+    slots: dict[tuple[Arch, int], list[RuleAdd]] = {}
+    for arch in t.architectures:
+        mux = arch in _MUX_ARCHES
+        table = syscalls.table(arch) if mux else None
+        for rule in t.rules:
+            nr = rule.number(arch)
+            if nr is not None:
+                slots.setdefault((arch, nr), []).append(rule)
+            if table is not None and rule.name in _MUX_CALLS:
+                via = table.number(_MUX_CALLS[rule.name][0])
+                if via is not None:
+                    slots.setdefault((arch, via), []).append(rule)
+    risky = {
+        id(rule)
+        for rules in slots.values()
+        if len(rules) > 1 and any(r.conditions for r in rules)
+        for rule in rules
+    }
+    if risky:
+        build_groups(attrs.evolve(t, rules=tuple(r for r in t.rules if id(r) in risky)))
 
 
 def _rules_on(t: Translation, arch: Arch) -> Iterable[RuleAdd]:

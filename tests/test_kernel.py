@@ -2,19 +2,21 @@
 matcher must agree on every generated profile and event.
 
 Each example compiles a profile, loads it (actions rewritten to distinct errnos) in a forked
-child and issues all its events there: one fork per profile. Events are x86_64 and x32 calls
-(what a process on this machine can issue); never uretprobe/uprobe, which bypass seccomp.
+child and issues all its events there: one fork per profile. Events are x86_64, x32 and i386
+calls (what a process on this machine can issue; i386 ones through ``int $0x80``); never
+uretprobe/uprobe, which bypass seccomp.
 """
 
 from __future__ import annotations
 
 import signal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seccomp_kit import bpf, strategies
+from seccomp_kit import bpf, strategies, syscalls
 from seccomp_kit.arches import native_arch
 from seccomp_kit.compile import compile_profile
 from seccomp_kit.errors import CompileError, InputError, ProfileError
@@ -29,13 +31,23 @@ pytestmark = [
 ]
 
 X32_BIT = 0x4000_0000
+_U32 = 0xFFFF_FFFF
 
 
 def _issuable(nr: int) -> bool:
     return nr & ~X32_BIT not in BYPASS_SECCOMP
 
 
-def three_way(profile: Profile, events: list[tuple[int, tuple[int, ...]]], runtime: str) -> None:
+EventSpec = tuple[int, tuple[int, ...]] | tuple[int, tuple[int, ...], Arch]
+
+
+def _arch_of(event: EventSpec) -> Arch:
+    if len(event) == 3:
+        return event[2]
+    return Arch.X32 if event[0] & X32_BIT else Arch.X86_64
+
+
+def three_way(profile: Profile, events: list[EventSpec], runtime: str) -> None:
     try:
         compiled = compile_profile(profile, runtime=runtime)
     except CompileError as exc:
@@ -45,15 +57,17 @@ def three_way(profile: Profile, events: list[tuple[int, tuple[int, ...]]], runti
             Matcher(profile, runtime=runtime)
         assert info.value.path[:2] == exc.path[:2], (info.value, exc)
         return
-    kernel = observe(profile, events, runtime=runtime)
+    issued = [Event(e[0], e[1], arch=Arch.X86 if _arch_of(e) is Arch.X86 else None) for e in events]
+    kernel = observe(profile, issued, runtime=runtime)
     matcher = Matcher(profile, runtime=runtime)
     program = compiled.program()
-    for (nr, args), seen in zip(events, kernel, strict=True):
-        arch = Arch.X32 if nr & X32_BIT else Arch.X86_64
+    for event, seen in zip(events, kernel, strict=True):
+        nr, args, arch = event[0], event[1], _arch_of(event)
         emulated = program.emulate(arch=arch, nr=nr, args=args)
         verdict = matcher.match(nr, args, arch=arch)
         assert seen == emulated == verdict.ret, (
-            f"nr={nr:#x} args={[hex(a) for a in args]}: kernel {bpf.action_text(seen)},"
+            f"{arch.value} nr={nr:#x} args={[hex(a) for a in args]}:"
+            f" kernel {bpf.action_text(seen)},"
             f" emulate {bpf.action_text(emulated)}, matcher {bpf.action_text(verdict.ret)}"
         )
 
@@ -145,9 +159,7 @@ def test_observe_real_filter() -> None:
 
 
 @st.composite
-def profiles_and_events(
-    draw: st.DrawFn, **options: object
-) -> tuple[Profile, list[tuple[int, tuple[int, ...]]]]:
+def profiles_and_events(draw: st.DrawFn, **options: object) -> tuple[Profile, list[EventSpec]]:
     profile = draw(strategies.profiles(**options))  # type: ignore[arg-type]
     events = draw(
         st.lists(
@@ -158,7 +170,12 @@ def profiles_and_events(
             max_size=24,
         )
     )
-    return profile, [(e.nr, tuple(e.args)) for e in events]
+    # i386 calls (int $0x80) carry 32-bit numbers and arguments; on a profile without x86 they
+    # meet libseccomp's bad-architecture action
+    i386 = draw(st.lists(strategies.syscall_events(profile=profile, arch=Arch.X86), max_size=8))
+    out: list[EventSpec] = [(e.nr, tuple(e.args)) for e in events]
+    out += [(e.nr & _U32, tuple(a & _U32 for a in e.args), Arch.X86) for e in i386]
+    return profile, out
 
 
 _ARCHES = st.sampled_from([[Arch.X86_64], [Arch.X86_64, Arch.X32], [Arch.X86_64, Arch.X86]])
@@ -170,7 +187,7 @@ _ARCHES = st.sampled_from([[Arch.X86_64], [Arch.X86_64, Arch.X32], [Arch.X86_64,
     )
 )
 def test_kernel_emulate_and_matcher_agree_runc(
-    case: tuple[Profile, list[tuple[int, tuple[int, ...]]]],
+    case: tuple[Profile, list[EventSpec]],
 ) -> None:
     three_way(*case, "runc")
 
@@ -179,14 +196,14 @@ def test_kernel_emulate_and_matcher_agree_runc(
     case=profiles_and_events(architectures=_ARCHES, max_rules=10, conflicts=True, runtime="runc")
 )
 def test_kernel_emulate_and_matcher_agree_with_conflicts(
-    case: tuple[Profile, list[tuple[int, tuple[int, ...]]]],
+    case: tuple[Profile, list[EventSpec]],
 ) -> None:
     three_way(*case, "runc")
 
 
 @given(case=profiles_and_events(architectures=_ARCHES, max_rules=6, runtime="crun"))
 def test_kernel_emulate_and_matcher_agree_crun(
-    case: tuple[Profile, list[tuple[int, tuple[int, ...]]]],
+    case: tuple[Profile, list[EventSpec]],
 ) -> None:
     three_way(*case, "crun")
 
@@ -202,7 +219,7 @@ def test_kernel_emulate_and_matcher_agree_crun(
         runtime="runc",
     )
 )
-def test_binary_tree_profiles(case: tuple[Profile, list[tuple[int, tuple[int, ...]]]]) -> None:
+def test_binary_tree_profiles(case: tuple[Profile, list[EventSpec]]) -> None:
     """More than 32 names switch runc to libseccomp's binary tree."""
     three_way(*case, "runc")
 
@@ -222,7 +239,7 @@ def test_moby_default_every_syscall(corpus: object, runtime: str) -> None:
     number, plus arguments around the conditions of clone and personality."""
     from pathlib import Path
 
-    from seccomp_kit import io, syscalls
+    from seccomp_kit import io
     from seccomp_kit.resolving import resolve
 
     assert isinstance(corpus, Path)
@@ -236,8 +253,64 @@ def test_moby_default_every_syscall(corpus: object, runtime: str) -> None:
         events.append((56, (flags,)))  # clone
     for persona in (0, 8, 0x20000, 0xFFFFFFFF, 0x1_0000_0000):
         events.append((135, (persona,)))  # personality
+    # i386 calls, through int $0x80: every number of the table (statmount and the other names
+    # libseccomp 2.5 cannot name on x86 included), beyond it, and the argument rules
+    x86: list[EventSpec] = [(nr, (), Arch.X86) for nr in syscalls.table(Arch.X86).by_number]
+    x86 += [(nr, (), Arch.X86) for nr in (467, 600, 0xFFFF_FFFF)]
+    x86 += [(136, (persona,), Arch.X86) for persona in (0, 8, 0x20000, 0x20008, 0xFFFFFFFF)]
+    x86 += [(120, (flags,), Arch.X86) for flags in (0, 0x7E020000, 0x10000000)]
+    events += x86
     assert compile_profile(profile, runtime=runtime).translation.binary_tree == (runtime == "runc")
     three_way(profile, events, runtime)
+
+
+def test_i386_calls_reach_the_filter_as_i386() -> None:
+    """int $0x80 is seen with the i386 architecture: a filter without it answers with its
+    bad-architecture action; with it, the x86 table's numbers apply."""
+    rules = [SyscallRule(names=["getpid"], action="SCMP_ACT_ERRNO", errno_ret=7)]
+    only64 = Profile(default_action="SCMP_ACT_ALLOW", architectures=["SCMP_ARCH_X86_64"],
+                     syscalls=rules)  # fmt: skip
+    both = attrs.evolve(only64, architectures=(Arch.X86_64, Arch.X86))
+    getpid_i386 = Event(20, arch=Arch.X86)
+    assert observe(only64, [getpid_i386, 39]) == [0, 0x0005_0007]  # 0: KILL_THREAD
+    assert observe(both, [getpid_i386, Event(39, arch=Arch.X86), 39]) == [
+        0x0005_0007,
+        0x7FFF_0000,  # 39 on i386 is mkdir, not getpid
+        0x0005_0007,
+    ]
+    with pytest.raises(InputError, match="32 bits"):
+        observe(both, [Event(20, (1 << 32,), arch=Arch.X86)])
+    with pytest.raises(InputError, match="native and i386"):
+        observe(both, [Event(20, arch=Arch.AARCH64)])
+
+
+def test_names_libseccomp_cannot_place_on_i386_are_checked_by_number() -> None:
+    """libseccomp 2.5 cannot name statmount (2024) on x86, so its rule is placed ahead of
+    libseccomp's program: the kernel must apply it, like the matcher says; a conditional rule
+    for such a name is reported unplaced instead."""
+    profile = Profile(
+        default_action="SCMP_ACT_ERRNO",
+        architectures=["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+        syscalls=[
+            SyscallRule(names=["statmount", "getpid"], action="SCMP_ACT_ALLOW"),
+            SyscallRule(names=["mseal"], action="SCMP_ACT_ERRNO", errno_ret=9),
+            SyscallRule(
+                names=["listmount"],
+                action="SCMP_ACT_ALLOW",
+                args=[ArgCondition(index=0, value=1, op="SCMP_CMP_EQ")],
+            ),
+        ],
+    )
+    compiled = compile_profile(profile, runtime="crun")
+    assert set(compiled.placed) == {("statmount", Arch.X86), ("mseal", Arch.X86)}
+    assert compiled.unplaced == (("listmount", Arch.X86),)
+    names = ("statmount", "mseal", "getpid", "listmount")
+    events: list[EventSpec] = [(syscalls.resolve(n, Arch.X86), (), Arch.X86) for n in names]
+    events += [(syscalls.resolve(n, Arch.X86_64), ()) for n in names]
+    three_way(profile, events, "crun")  # the matcher knows listmount's rule is missing on x86
+    kernel = observe(profile, [Event(e[0], e[1], arch=Arch.X86 if len(e) == 3 else None)
+                               for e in events[:2]], runtime="crun")  # fmt: skip
+    assert kernel == [0x7FFF_0000, 0x0005_0009]
 
 
 def test_observe_refuses_what_libseccomp_refuses() -> None:

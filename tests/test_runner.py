@@ -178,6 +178,26 @@ def test_compile_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and "ARCH_AARCH64" in out
 
 
+def test_compile_command_reports_rules_placed_by_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "new.json"
+    path.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64",'
+        ' "SCMP_ARCH_X86"], "syscalls": [{"names": ["statmount"], "action": "SCMP_ACT_ALLOW"},'
+        ' {"names": ["listmount"], "action": "SCMP_ACT_ALLOW",'
+        ' "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}]}'
+    )
+    target = tmp_path / "new.bpf"
+    code, _, err = _cli(["compile", str(path), "--arch", "x86_64", "-o", str(target)], capsys)
+    assert code == 0
+    assert "SCMP_ARCH_X86 (statmount); checked by number" in err
+    assert "SCMP_ARCH_X86 (listmount); their rules have argument conditions" in err
+    program, allow, deny = target.read_bytes(), 0x7FFF_0000, 0x0005_0001
+    assert bpf.emulate(program, arch=Arch.X86, nr=457) == allow  # statmount
+    assert bpf.emulate(program, arch=Arch.X86, nr=458, args=(1,)) == deny  # listmount
+
+
 def test_compile_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(["compile", str(tmp_path / "missing.json")], capsys)
     assert code == 2 and "missing.json" in err

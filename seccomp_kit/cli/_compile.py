@@ -91,13 +91,23 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         f" {arches}; load flags {compiled.load_flags:#x}"
     )
     click.echo(summary, err=True)
+    by_number: dict[str, list[str]] = {}
+    for name, place in compiled.placed:
+        by_number.setdefault(place.value, []).append(name)
+    for where, names in by_number.items():
+        click.echo(
+            f"note: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
+            f" ({', '.join(names)}); checked by number ahead of its program",
+            err=True,
+        )
     missing: dict[str, list[str]] = {}
     for name, place in compiled.unplaced:
         missing.setdefault(place.value, []).append(name)
     for where, names in missing.items():
         click.echo(
             f"warning: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
-            f" ({', '.join(names)}); their rules are missing there",
+            f" ({', '.join(names)}); their rules have argument conditions and are missing"
+            " there",
             err=True,
         )
     if output == "-":
