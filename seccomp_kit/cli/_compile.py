@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from seccomp_kit.model import Profile
+from seccomp_kit.model import Arch, Profile
 
 __all__ = ["compile_command", "run_command"]
 
@@ -91,25 +91,10 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         f" {arches}; load flags {compiled.load_flags:#x}"
     )
     click.echo(summary, err=True)
-    by_number: dict[str, list[str]] = {}
-    for name, place in compiled.placed:
-        by_number.setdefault(place.value, []).append(name)
-    for where, names in by_number.items():
-        click.echo(
-            f"note: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
-            f" ({', '.join(names)}); checked by number ahead of its program",
-            err=True,
-        )
-    missing: dict[str, list[str]] = {}
-    for name, place in compiled.unplaced:
-        missing.setdefault(place.value, []).append(name)
-    for where, names in missing.items():
-        click.echo(
-            f"warning: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
-            f" ({', '.join(names)}); their rules have argument conditions and are missing"
-            " there",
-            err=True,
-        )
+    _unnamed(compiled.placed, "note", "checked by number ahead of its program")
+    _unnamed(
+        compiled.unplaced, "warning", "their rules have argument conditions and are missing there"
+    )
     if output == "-":
         sys.stdout.buffer.write(compiled.bpf)
         sys.stdout.buffer.flush()
@@ -177,3 +162,16 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
             err=True,
         )
     ctx.exit(result.status)
+
+
+def _unnamed(pairs: tuple[tuple[str, Arch], ...], level: str, outcome: str) -> None:
+    """Report, per architecture, the syscalls the installed libseccomp cannot name there."""
+    by_arch: dict[str, list[str]] = {}
+    for name, place in pairs:
+        by_arch.setdefault(place.value, []).append(name)
+    for where, names in by_arch.items():
+        click.echo(
+            f"{level}: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
+            f" ({', '.join(names)}); {outcome}",
+            err=True,
+        )
