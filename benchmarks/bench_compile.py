@@ -321,10 +321,16 @@ def main() -> None:
     profile = moby()
     ours = compile_profile(profile)  # type: ignore[arg-type]
     only64 = attrs.evolve(profile, architectures=(Arch.X86_64,), arch_map=())
-    for label, prof in (("x86_64 + x86 + x32 (moby's archMap)", profile), ("x86_64 only", only64)):
-        wall, cpu = time_compile(prof, opts.repeat * 3)
-        print(f"compile moby-default.json, runc, {label}: wall median {statistics.median(wall):.2f}"
-              f" ms (min {min(wall):.2f}), CPU median {statistics.median(cpu):.2f} ms"
+    cases = (
+        ("runc", "x86_64 + x86 + x32 (moby's archMap)", profile),
+        ("runc", "x86_64 only", only64),
+        ("crun", "x86_64 + x86 + x32 (moby's archMap)", profile),
+    )
+    for runtime, label, prof in cases:
+        wall, cpu = time_compile(prof, opts.repeat * 3, runtime=runtime)
+        print(f"compile moby-default.json, {runtime}, {label}: wall median"
+              f" {statistics.median(wall):.2f} ms (min {min(wall):.2f}), CPU median"
+              f" {statistics.median(cpu):.2f} ms"
               f" (min {min(cpu):.2f}), {opts.repeat * 3} warm runs")  # fmt: skip
     print(f"  of which libseccomp's seccomp_export_bpf (CPU, median):"
           f" {time_export(ours, opts.repeat):.2f} ms")  # fmt: skip
