@@ -4,19 +4,23 @@ Usage: .venv/bin/python benchmarks/bench_audit.py [--size-mb N] [--file PATH] [-
 
 Generates (unless ``--file`` names an existing one) a log of about N MB in /tmp mixing the
 shapes records take (dmesg lines, auditd SECCOMP lines with a node= prefix, auditd SYSCALL/PATH
-records, ordinary kernel messages, rate-limit notes), then times in one process:
+records, ordinary kernel messages, rate-limit notes), then times in one process, with the C
+scanner (``seccomp_kit._auditscan``) and with the pure-Python parser:
 
-- ``seccomp_kit.audit.parse`` over the file (events built, every line accounted);
-- ``record(parse(FILE))``, the library's recorder on top of it (the profile a user wants);
 - ``seccomp-kit record --from FILE -o /dev/null``, the command line run in this process (what a
-  user of the CLI gets: the same parser and recorder plus the CLI's own plumbing);
+  user of the CLI gets: with the C scanner and the default filter, records are counted, not
+  turned into events);
+- ``record_log(FILE)``, the library's recorder straight from the log (the same counting);
+- ``seccomp_kit.audit.parse`` over the file (events built, every line accounted);
+- ``record(parse(FILE))``, the recorder on top of the events;
 - a straightforward parser: one regex per line, ``key=value`` split into a dict, ints, and the
   syscall name from the same table.
 
 Figures are CPU seconds of this process (``time.process_time``, steadier than wall time on a
 shared machine) and records per CPU second, with the ratio to the regex parser. Peak RSS is
-sampled after a run over the first tenth of the file and after the whole file: the parser keeps
-no per-line state, so the two must match.
+sampled after a run over the first tenth of the file and after the whole file (C scanner and
+counting, then events): the parser keeps no per-line state, so the two must match. The native
+and pure-Python runs must account for the file identically; the benchmark checks that.
 """
 
 from __future__ import annotations
@@ -135,8 +139,9 @@ def _cpu(fn: object) -> float:
     return time.process_time() - start
 
 
-def _cli(path: Path) -> None:
-    """``seccomp-kit record --from PATH -o /dev/null`` in this process (its report discarded)."""
+def _cli(path: Path, *, native: bool = True) -> None:
+    """``seccomp-kit record --from PATH -o /dev/null`` in this process (its report discarded);
+    ``native=False`` runs it as with ``SECCOMP_KIT_NO_NATIVE=1``."""
     import contextlib
     import io
 
@@ -144,15 +149,23 @@ def _cli(path: Path) -> None:
 
     from seccomp_kit.cli import cli
 
-    with contextlib.redirect_stderr(io.StringIO()):
-        try:
-            status = cli.main(
-                args=["record", "--from", str(path), "-o", os.devnull],
-                prog_name="seccomp-kit",
-                standalone_mode=False,
-            )
-        except click.exceptions.Exit as exc:
-            status = exc.exit_code
+    saved = os.environ.get("SECCOMP_KIT_NO_NATIVE")
+    os.environ["SECCOMP_KIT_NO_NATIVE"] = "" if native else "1"
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                status = cli.main(
+                    args=["record", "--from", str(path), "-o", os.devnull],
+                    prog_name="seccomp-kit",
+                    standalone_mode=False,
+                )
+            except click.exceptions.Exit as exc:
+                status = exc.exit_code
+    finally:
+        if saved is None:
+            del os.environ["SECCOMP_KIT_NO_NATIVE"]
+        else:
+            os.environ["SECCOMP_KIT_NO_NATIVE"] = saved
     if status not in (0, 1, None):
         raise SystemExit(f"seccomp-kit record failed with status {status}")
 
@@ -168,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from seccomp_kit.audit import AuditStats, parse
-    from seccomp_kit.record import record
+    from seccomp_kit.audit import AuditParser, AuditStats, parse, tally
+    from seccomp_kit.record import record, record_log
 
+    if not AuditParser().native:
+        raise SystemExit("the C scanner is not built (or SECCOMP_KIT_NO_NATIVE is set)")
     path = args.file or Path(f"/tmp/seccomp-kit-bench-{args.size_mb}mb.log")
     if not path.exists():
         t0 = time.perf_counter()
@@ -191,16 +206,23 @@ def main(argv: list[str] | None = None) -> int:
             dst.write(block)
             left -= len(block)
     rss_start = _rss_mb()
+    tally(head)
     for _ in parse(head):
         pass
     rss_tenth = _rss_mb()
 
+    counted = AuditStats()
+    cpu_tally = _cpu(lambda: tally(path, stats=counted))
     stats = AuditStats()
     cpu_parse = _cpu(lambda: sum(1 for _ in parse(path, stats=stats)))
     rss_full = _rss_mb()
     n = stats.records
-    cpu_record = _cpu(lambda: record(parse(path)))
     cpu_cli = _cpu(lambda: _cli(path))
+    cpu_record_log = _cpu(lambda: record_log(path))
+    cpu_record = _cpu(lambda: record(parse(path)))
+    pure = AuditStats()
+    cpu_pure_parse = _cpu(lambda: sum(1 for _ in parse(path, stats=pure, native=False)))
+    cpu_pure_cli = _cpu(lambda: _cli(path, native=False))
     count = [0]
 
     def naive() -> None:
@@ -209,19 +231,26 @@ def main(argv: list[str] | None = None) -> int:
 
     cpu_naive = _cpu(naive)
     head.unlink()
+    if not stats == counted == pure:
+        raise SystemExit(f"the paths disagree:\n{stats}\n{counted}\n{pure}")
     print(
         f"file: {size / 2**20:.0f} MB, {stats.lines} lines, {n} SECCOMP records"
         f" ({stats.events} events, {sum(stats.skipped.values())} skipped,"
-        f" {stats.serial_gaps} serial gaps, {stats.callbacks_suppressed} suppressed)"
+        f" {stats.serial_gaps} serial gaps, {stats.callbacks_suppressed} suppressed);"
+        " C scanner and pure Python agree"
     )
     print(
         f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load"
         f" {os.getloadavg()[0]:.2f}"
     )
     rows = [
+        ("seccomp-kit record --from FILE", cpu_cli, n),
+        ("record_log(FILE) (profile)", cpu_record_log, n),
+        ("seccomp_kit.audit.tally (counts)", cpu_tally, n),
         ("seccomp_kit.audit.parse (events)", cpu_parse, n),
         ("record(parse(FILE)) (profile)", cpu_record, n),
-        ("seccomp-kit record --from FILE", cpu_cli, n),
+        ("pure Python: record --from FILE", cpu_pure_cli, n),
+        ("pure Python: audit.parse (events)", cpu_pure_parse, n),
         ("per-line regex + dict (baseline)", cpu_naive, count[0]),
     ]
     print(f"{'parser':36} {'CPU s':>8} {'records/s':>12} {'MB/s':>8} {'vs regex':>9}")

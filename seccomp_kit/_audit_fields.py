@@ -82,8 +82,13 @@ class _Bad(Exception):
         self.reason = reason
 
 
+def _digits(value: str) -> bool:
+    # str.isdigit() alone accepts superscripts and other digits int() refuses
+    return value.isascii() and value.isdigit()
+
+
 def _int(value: str, limit: int = _UINT32) -> int:
-    if not value.isdigit() or len(value) > 20:
+    if not _digits(value) or len(value) > 20:
         raise _Bad(Reason.MALFORMED)
     number = int(value)
     if number > limit:
@@ -95,7 +100,7 @@ def _id(value: str | None, interpreted: bool) -> int | None:
     """auid/uid/gid/ses: a number, or what ``ausearch -i`` makes of one."""
     if value is None or value in ("invalid", "?", ""):
         return None
-    if value.isdigit():
+    if _digits(value):
         return _int(value)
     if value == "unset":
         return AUID_UNSET
@@ -158,7 +163,7 @@ def parse_stamp(stamp: str) -> tuple[float | None, int]:
     number = _int(serial, _UINT64)
     if "/" not in head:
         seconds, dot, millis = head.partition(".")
-        if not seconds.isdigit() or (dot and not millis.isdigit()) or len(seconds) > 12:
+        if not _digits(seconds) or (dot and not _digits(millis)) or len(seconds) > 12:
             raise _Bad(Reason.MALFORMED)
         return float(head), number
     clock, dot, millis = head.partition(".")
@@ -169,7 +174,7 @@ def parse_stamp(stamp: str) -> tuple[float | None, int]:
             continue
         # ausearch -i prints the time in the local zone of the machine that ran it.
         base = time.mktime(parsed)
-        frac = int(millis) / 10 ** len(millis) if millis.isdigit() else 0.0
+        frac = int(millis) / 10 ** len(millis) if _digits(millis) else 0.0
         return base + frac, number
     raise _Bad(Reason.MALFORMED)
 
@@ -217,7 +222,7 @@ def _fields(fields: dict[str, str], interpreted: bool | None) -> dict[str, Any]:
                 raise _Bad(Reason.UNKNOWN_ARCH)
             arch_enum = info.arch
         arch_code = arch_info(arch_enum).audit
-        if syscall_text.isdigit():
+        if _digits(syscall_text):
             nr = _int(syscall_text)
         else:
             # x32 callers show as x86_64 with the x32 name; try the tables the record could mean.

@@ -20,14 +20,15 @@ recorded outside a container needs them to work under that runtime.
 from __future__ import annotations
 
 import datetime
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from seccomp_kit.arches import parse_arch
-from seccomp_kit.audit import AuditEvent, AuditStats, action_for_code
+from seccomp_kit.audit import AuditEvent, AuditStats, TallyKey, action_for_code, parse, tally
 from seccomp_kit.errnos import EPERM, errno_number
 from seccomp_kit.errors import InputError
 from seccomp_kit.model import Action, Arch, Dialect, Profile, SyscallRule
@@ -44,6 +45,8 @@ __all__ = [
     "build_profile",
     "parse_time",
     "record",
+    "record_counts",
+    "record_log",
     "refine",
 ]
 
@@ -225,7 +228,7 @@ def _errno(value: int | str | None) -> int:
     if value is None:
         return EPERM
     if isinstance(value, str):
-        return int(value) if value.isdigit() else errno_number(value)
+        return int(value) if value.isascii() and value.isdigit() else errno_number(value)
     return value
 
 
@@ -291,46 +294,119 @@ def record(
     carried into the result for reports.
     """
     keep = where if where is not None else EventFilter()
-    only = None if arches is None else {parse_arch(a) for a in arches}
-    seen: dict[Arch, set[str]] = {}
-    unnamed: Counter[tuple[Arch, int]] = Counter()
-    used = dropped = 0
+    options: dict[str, Any] = {
+        "default_action": default_action,
+        "default_errno": default_errno,
+        "baseline": baseline,
+        "stats": stats,
+    }
     if isinstance(keep, EventFilter) and keep.plain:
-        # Only the action matters: decide once per distinct code and per (arch, name).
-        wanted = keep.code_wanted
-        codes: dict[int, bool] = {}
-        pairs: set[tuple[Arch, str]] = set()
-        remember = pairs.add
-        for event in events:
-            code = event.code
-            ok = codes.get(code)
-            if ok is None:
-                ok = codes[code] = wanted(code)
-            arch = event.arch
-            if not ok or (only is not None and arch not in only):
-                dropped += 1
-                continue
-            used += 1
-            name = event.syscall
-            if name is None:
-                unnamed[(arch, event.syscall_nr)] += 1
-            else:
-                remember((arch, name))
-        for arch, name in pairs:
-            seen.setdefault(arch, set()).add(name)
-        for arch, _nr in unnamed:
-            seen.setdefault(arch, set())
-        events = ()
+        # Only the action and architecture matter: count, and decide once per distinct key.
+        counts = Counter((e.arch, e.syscall_nr, e.syscall, e.code) for e in events)
+        return record_counts(counts, where=keep, arches=arches, **options)
+    only = None if arches is None else {parse_arch(a) for a in arches}
+    kept: Counter[tuple[Arch, int, str | None, int]] = Counter()
+    dropped = 0
     for event in events:
         if (only is not None and event.arch not in only) or not keep(event):
             dropped += 1
             continue
-        used += 1
-        names = seen.setdefault(event.arch, set())
-        if event.syscall is None:
-            unnamed[(event.arch, event.syscall_nr)] += 1
+        kept[(event.arch, event.syscall_nr, event.syscall, event.code)] += 1
+    return _from_counts(kept, dropped, **options)
+
+
+def record_counts(
+    counts: Mapping[TallyKey, int] | Mapping[tuple[Arch, int, str | None, int], int],
+    *,
+    where: EventFilter | None = None,
+    default_action: Action | str = Action.ERRNO,
+    default_errno: int | str | None = None,
+    baseline: str | Iterable[str] | None = None,
+    arches: Iterable[Arch | str] | None = None,
+    stats: AuditStats | None = None,
+) -> Recording:
+    """:func:`record` from event counts (:func:`seccomp_kit.audit.tally`): the same
+    :class:`Recording` the counted events give, for a ``where`` that looks only at the action
+    (:attr:`EventFilter.plain`; pid, comm, exe, uid and time conditions need the events).
+    Keys with a count of zero or less are ignored."""
+    keep = where if where is not None else EventFilter()
+    if not isinstance(keep, EventFilter) or not keep.plain:
+        raise InputError(
+            "event counts carry only architecture, syscall and action: filters on pid, comm,"
+            " exe, uid or time need the events (use record() or record_log())"
+        )
+    wanted = keep.code_wanted
+    only = None if arches is None else {parse_arch(a) for a in arches}
+    kept: Counter[tuple[Arch, int, str | None, int]] = Counter()
+    dropped = 0
+    for key, n in counts.items():
+        if n <= 0:
+            continue
+        if not wanted(key[3]) or (only is not None and key[0] not in only):
+            dropped += n
         else:
-            names.add(event.syscall)
+            kept[key] += n
+    return _from_counts(
+        kept,
+        dropped,
+        default_action=default_action,
+        default_errno=default_errno,
+        baseline=baseline,
+        stats=stats,
+    )
+
+
+def record_log(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str] | Iterable[str | bytes],
+    *,
+    where: EventFilter | Callable[[AuditEvent], bool] | None = None,
+    default_action: Action | str = Action.ERRNO,
+    default_errno: int | str | None = None,
+    baseline: str | Iterable[str] | None = None,
+    arches: Iterable[Arch | str] | None = None,
+    stats: AuditStats | None = None,
+    dedupe: bool = True,
+) -> Recording:
+    """Record straight from a log (a path, an open file or lines, as for
+    :func:`seccomp_kit.audit.parse`): the same :class:`Recording` as
+    ``record(parse(source, stats=stats), ..., stats=stats)``, faster when ``where`` looks only
+    at the action (the default), because then events are counted, not built
+    (:func:`seccomp_kit.audit.tally`). The accounting goes to ``stats`` (a new
+    :class:`AuditStats` if None) and into the result."""
+    stats = AuditStats() if stats is None else stats
+    options: dict[str, Any] = {
+        "default_action": default_action,
+        "default_errno": default_errno,
+        "baseline": baseline,
+        "arches": arches,
+        "stats": stats,
+    }
+    keep = where if where is not None else EventFilter()
+    if isinstance(keep, EventFilter) and keep.plain:
+        return record_counts(tally(source, stats=stats, dedupe=dedupe), where=keep, **options)
+    return record(parse(source, stats=stats, dedupe=dedupe), where=keep, **options)
+
+
+def _from_counts(
+    kept: Mapping[tuple[Arch, int, str | None, int], int],
+    dropped: int,
+    *,
+    default_action: Action | str,
+    default_errno: int | str | None,
+    baseline: str | Iterable[str] | None,
+    stats: AuditStats | None,
+) -> Recording:
+    """The profile and report for the events kept, counted per (arch, number, name, code)
+    (shared by the recorders)."""
+    seen: dict[Arch, set[str]] = {}
+    unnamed: Counter[tuple[Arch, int]] = Counter()
+    for (arch, nr, name, _code), n in kept.items():
+        names = seen.setdefault(arch, set())
+        if name is None:
+            unnamed[(arch, nr)] += n
+        else:
+            names.add(name)
+    used = sum(kept.values())
     extra = _baseline_names(baseline)
     added: dict[Arch, frozenset[str]] = {}
     for arch, names in seen.items():

@@ -137,7 +137,7 @@ def _min_kernel(value: str, path: tuple[str | int, ...]) -> tuple[int, int] | No
     if value == "":
         return None
     parts = value.split(".")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and int(p) <= 255 for p in parts):
         raise InputError(f'invalid minKernel {value!r}, expected "<kernel>.<major>"', path=path)
     version = (int(parts[0]), int(parts[1]))
     if version == (0, 0):
@@ -256,7 +256,7 @@ def resolve(
 
 def _errno(name: str, path: tuple[str | int, ...], fail: object) -> int:
     assert callable(fail)
-    if name.isdigit():
+    if name.isascii() and name.isdigit():
         return int(name)  # containers/common accepts numbers written as strings
     try:
         return errno_number(name)

@@ -525,3 +525,54 @@ def test_a_repeat_inside_the_window_is_a_duplicate_on_both_paths() -> None:
         events = list(parser.parse(_numbered_record(s, pid_of(s)) for s in serials))
         assert len(events) == 9_000
         assert parser.stats.skipped[Reason.DUPLICATE] == 1
+
+
+# Characters str.isdigit() accepts that int() refuses (superscripts, circled) or reads as another
+# script's digits: a kernel record never holds them, so the record is malformed, never a crash.
+@pytest.mark.parametrize("digit", ["²", "⑦", "١٢", "１２"])
+@pytest.mark.parametrize("field", ["auid", "uid", "gid", "ses", "pid", "syscall"])
+@pytest.mark.parametrize("native", [False, None])
+def test_non_ascii_digits_make_a_record_malformed(field: str, digit: str, native: bool) -> None:
+    start = BODY.index(f"{field}=") + len(field) + 1
+    end = BODY.index(" ", start)
+    line = f"audit: type=1326 audit(1795555952.515:3): {BODY[:start]}{digit}{BODY[end:]}"
+    parser = AuditParser(native=native)
+    assert list(parser.parse([KERNEL, line])) == [one(KERNEL)]
+    assert parser.stats.skipped == {Reason.MALFORMED: 1}
+
+
+def test_non_ascii_digits_in_journald_fields_are_ignored() -> None:
+    entry = {"MESSAGE": f"SECCOMP {BODY}", "_AUDIT_TYPE": "1326", "_AUDIT_ID": "²",
+             "__REALTIME_TIMESTAMP": "١٢"}  # fmt: skip
+    (event,) = parse([json.dumps(entry)])
+    assert event.serial is None and event.timestamp is None and event.syscall == "brk"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("ip=0x7f997767bc47", "ip=-0x5"),
+        ("ip=0x7f997767bc47", "ip=0x_7f"),
+        ("ip=0x7f997767bc47", "ip=0x7fg"),
+        ("ip=0x7f997767bc47", "ip=0x11112222333344445"),
+        ("audit(1795555952.515:3)", "audit(1e5:3)"),
+        ("audit(1795555952.515:3)", "audit( 1.5:3)"),
+        ("audit(1795555952.515:3)", "audit(1.5:1_0)"),
+        ("audit(1795555952.515:3)", "audit(1.5:+4)"),
+        ("audit(1795555952.515:3)", "audit(1.:4)"),
+        ("audit(1795555952.515:3)", "audit(1795555952:4)"),
+        ("audit(1795555952.515:3)", "audit(1.5:99999999999999999999)"),
+    ],
+)
+@pytest.mark.parametrize("native", [False, None])
+def test_a_line_means_the_same_whatever_came_before(old: str, new: str, native: bool) -> None:
+    """The fast path knows a record's texts once an earlier line taught it; the numbers it then
+    reads must be judged as the careful path judges them on first sight."""
+    odd = KERNEL.replace(old, new)
+    teacher = KERNEL.replace("audit(1795555952.515:3)", "audit(1795555952.515:2)")
+    alone = AuditParser(native=native, dedupe=False)
+    first = list(alone.parse([odd]))
+    after = AuditParser(native=native, dedupe=False)
+    events = list(after.parse([teacher, odd]))
+    assert events[1:] == first
+    assert after.stats.skipped == alone.stats.skipped

@@ -219,3 +219,17 @@ def test_any_bytes_give_a_profile_or_a_seccomp_kit_error(data: bytes) -> None:
         validate_text(data)
     except SeccompKitError as exc:
         assert isinstance(exc, (LoadError, ParseError))
+
+
+def test_non_ascii_digits_in_user_input_are_clear_errors() -> None:
+    """str.isdigit() accepts "²", which int() refuses: such input must be an error naming it,
+    not a traceback."""
+    from seccomp_kit.errors import InputError
+    from seccomp_kit.record import build_profile
+    from seccomp_kit.resolving import resolve
+
+    profile = sk.Profile(default_action="SCMP_ACT_ALLOW")
+    with pytest.raises(InputError, match="kernel version"):
+        resolve(profile, arch="x86_64", kernel="².6")
+    with pytest.raises(InputError, match="errno"):
+        build_profile({}, default_errno="²")

@@ -1,12 +1,15 @@
 """The wheel carries schemas/ and profiles/, readable through importlib.resources when installed
-as a plain (non-editable) package, and the console script and typing marker are declared."""
+as a plain (non-editable) package, the console script and typing marker are declared, and it
+carries the audit parser's C extension (built by hatch_build.py) under a platform tag."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -43,6 +46,27 @@ def test_wheel_contains_data_typing_marker_and_entry_points(wheel: Path) -> None
     assert "[hypothesis]" in text
 
 
+def _extension_expected() -> bool:
+    """The build must produce the extension under SECCOMP_KIT_REQUIRE_NATIVE=1 (tools/test.sh)
+    and wherever a C compiler is at hand; elsewhere it may ship pure Python."""
+    compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]
+    return os.environ.get("SECCOMP_KIT_REQUIRE_NATIVE") == "1" or bool(
+        shutil.which(compiler) or shutil.which("cc")
+    )
+
+
+def test_wheel_carries_the_c_extension_under_a_platform_tag(wheel: Path) -> None:
+    if not _extension_expected():
+        pytest.skip("no C compiler: the wheel is pure Python")
+    names = zipfile.ZipFile(wheel).namelist()
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    assert f"seccomp_kit/_auditscan{suffix}" in names
+    assert "seccomp_kit/_auditscan.pyi" in names
+    assert not wheel.name.endswith("-py3-none-any.whl")  # a platform wheel, not pure
+    meta = next(n for n in names if n.endswith(".dist-info/WHEEL"))
+    assert "Root-Is-Purelib: false" in zipfile.ZipFile(wheel).read(meta).decode()
+
+
 def test_installed_wheel_reads_data_through_importlib_resources(
     wheel: Path, tmp_path: Path
 ) -> None:
@@ -50,12 +74,13 @@ def test_installed_wheel_reads_data_through_importlib_resources(
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # a wheel is a zip laid out as site-packages
     probe = (
-        "import json, seccomp_kit, seccomp_kit.resources as r;"
+        "import json, seccomp_kit, seccomp_kit.resources as r, seccomp_kit.audit as a;"
         "print(json.dumps({'file': seccomp_kit.__file__,"
         " 'schemas': sorted(p.name for p in r.schemas_dir().iterdir()),"
-        " 'profiles': r.profile_names()}))"
+        " 'profiles': r.profile_names(), 'native': a.AuditParser().native}))"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("SECCOMP_KIT_NO_NATIVE", None)
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
         capture_output=True,
@@ -70,6 +95,8 @@ def test_installed_wheel_reads_data_through_importlib_resources(
         p.name for p in (ROOT / "schemas").iterdir() if not p.name.startswith(".")
     )
     assert found["profiles"] == sorted(p.stem for p in (ROOT / "profiles").glob("*.json"))
+    # The installed copy's extension loads (not the checkout's: the path above is the wheel's).
+    assert found["native"] is _extension_expected()
 
 
 def test_checkout_reads_the_same_data() -> None:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages the library and its tests use: libseccomp (compiling and loading filters),
-# strace (the recorder's least-privilege check), procps (sysctl).
+# strace (the recorder's least-privilege check), procps (sysctl), a C compiler (the audit
+# parser's extension, built by hatch_build.py).
 set -euo pipefail
 need=()
 ldconfig -p | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v strace >/dev/null || need+=(strace)
 command -v sysctl >/dev/null || need+=(procps)
+command -v cc >/dev/null || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

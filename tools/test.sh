@@ -3,12 +3,15 @@
 # Needs: Linux, Python >= 3.11, root for the kernel tests (seccomp filters in forked children).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The audit parser's C extension must build (warnings are errors) and be what the tests load;
+# without this a failed compile would quietly leave only the pure-Python fallback tested.
+export SECCOMP_KIT_REQUIRE_NATIVE=1
 bash tools/system-deps.sh
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-.venv/bin/ruff check seccomp_kit tests benchmarks tools
-.venv/bin/ruff format --check seccomp_kit tests benchmarks tools
+.venv/bin/ruff check seccomp_kit tests benchmarks tools hatch_build.py
+.venv/bin/ruff format --check seccomp_kit tests benchmarks tools hatch_build.py
 .venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"
 if [ "${CI:-}" = "true" ]; then

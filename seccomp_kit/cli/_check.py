@@ -137,7 +137,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
         raise click.UsageError(f"a syscall has at most 6 arguments, got {len(args)}")
     values = tuple(_number(a, "argument") for a in args)
     call: str | int = syscall
-    if syscall.lstrip("-").isdigit() or syscall.lower().startswith("0x"):
+    if (syscall.isascii() and syscall.lstrip("-").isdigit()) or syscall.lower().startswith("0x"):
         call = _number(syscall, "syscall")
     verdict = matcher.match(call, values, arch=abi)
     if output == "json":

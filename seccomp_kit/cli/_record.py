@@ -34,14 +34,13 @@ class _Counting:
         return data
 
 
-def _events(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Iterator[Any]:
-    from seccomp_kit.audit import AuditParser
+def _streams(sources: tuple[str, ...], show_progress: bool) -> Iterator[IO[bytes]]:
+    """Each source opened in turn (stdin for ``-``), with a progress bar when asked."""
     from seccomp_kit.errors import LoadError
 
-    parser = AuditParser(stats=stats)
     for name in sources:
         if name == "-":
-            yield from parser.parse_stream(sys.stdin.buffer)
+            yield sys.stdin.buffer
             continue
         try:
             handle = Path(name).open("rb")  # noqa: SIM115 - closed below, streamed lazily
@@ -53,9 +52,31 @@ def _events(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Iterat
                 with click.progressbar(
                     length=size, label=f"reading {name}", file=sys.stderr
                 ) as bar:
-                    yield from parser.parse_stream(_Counting(handle, bar))  # type: ignore[arg-type]
+                    yield _Counting(handle, bar)  # type: ignore[misc]
             else:
-                yield from parser.parse_stream(handle)
+                yield handle
+
+
+def _events(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Iterator[Any]:
+    from seccomp_kit.audit import AuditParser
+
+    parser = AuditParser(stats=stats)
+    for stream in _streams(sources, show_progress):
+        yield from parser.parse_stream(stream)
+
+
+def _counts(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Any:
+    """The events of every source counted (seccomp_kit.audit.tally), for filters on the action
+    alone: no event objects, same accounting."""
+    from collections import Counter
+
+    from seccomp_kit.audit import AuditParser
+
+    parser = AuditParser(stats=stats)
+    counts: Counter[Any] = Counter()
+    for stream in _streams(sources, show_progress):
+        parser.tally_stream(stream, counts)
+    return counts
 
 
 def _write(text: str, out: str) -> None:
@@ -197,7 +218,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         status = 0
         if sources:
             stats = AuditStats()
-            events = _events(sources, stats, sys.stderr.isatty())
+            events = _events(sources, stats, sys.stderr.isatty())  # lazy: not read if counted
             live = None
         else:
             # The profile may go to stdout: the command's own output then goes to stderr.
@@ -226,15 +247,20 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             click.echo(result.to_text(), err=opts["out"] == "-", nl=False)
             summary = stats.summary()
         else:
-            recording = rec.record(
-                events,
-                where=where,
-                default_action=opts["default_action"],
-                default_errno=opts["default_errno"],
-                baseline=opts["baseline"],
-                arches=arches,
-                stats=stats,
-            )
+            options: dict[str, Any] = {
+                "where": where,
+                "default_action": opts["default_action"],
+                "default_errno": opts["default_errno"],
+                "baseline": opts["baseline"],
+                "arches": arches,
+                "stats": stats,
+            }
+            if live is None and where.plain:
+                # Only the action decides: count the records instead of building events.
+                counts = _counts(sources, stats, sys.stderr.isatty())
+                recording = rec.record_counts(counts, **options)
+            else:
+                recording = rec.record(events, **options)
             _write(dumps(recording.profile), opts["out"])
             summary = recording.summary()
         if live is not None:
