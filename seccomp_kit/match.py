@@ -649,24 +649,21 @@ def check_finishes(t: Translation) -> None:
     """Raise where libseccomp would refuse (EEXIST) or never finish adding ``t``'s rules.
 
     Only a syscall number that receives several rules, one of them conditional, can loop or
-    clash, so only those rules are modelled (on x86, s390 and the others that multiplex
-    socketcall/ipc, a socket call's rule also lands on the multiplexer's number).
+    clash, so only those rules are modelled. A number belongs to one name on each architecture
+    (the tables have no aliases), except that on x86, s390 and the others that multiplex
+    socketcall/ipc a socket call's rule also lands on the multiplexer's number.
     """
-    slots: dict[tuple[Arch, int], list[RuleAdd]] = {}
-    for arch in t.architectures:
-        mux = arch in _MUX_ARCHES
-        table = syscalls.table(arch) if mux else None
+    groups: dict[str, list[RuleAdd]] = {}
+    for rule in t.rules:
+        groups.setdefault(rule.name, []).append(rule)
+    if any(arch in _MUX_ARCHES for arch in t.architectures):
         for rule in t.rules:
-            nr = rule.number(arch)
-            if nr is not None:
-                slots.setdefault((arch, nr), []).append(rule)
-            if table is not None and rule.name in _MUX_CALLS:
-                via = table.number(_MUX_CALLS[rule.name][0])
-                if via is not None:
-                    slots.setdefault((arch, via), []).append(rule)
+            via = _MUX_CALLS[rule.name][0] if rule.name in _MUX_CALLS else rule.name
+            if via in ("socketcall", "ipc"):
+                groups.setdefault(f"{via} family", []).append(rule)
     risky = {
         id(rule)
-        for rules in slots.values()
+        for rules in groups.values()
         if len(rules) > 1 and any(r.conditions for r in rules)
         for rule in rules
     }

@@ -30,7 +30,7 @@ from seccomp_kit.compile import (
 )
 from seccomp_kit.errors import CompileError, ProfileError
 from seccomp_kit.model import Action, Arch, ArgCondition, Profile, SyscallRule
-from seccomp_kit.translate import ERRNO_ENOSYS
+from seccomp_kit.translate import ERRNO_ENOSYS, Translation
 from tests.conftest import NOT_PROFILES
 
 ALLOW, ERRNO1, KILL_PROCESS, LOG = 0x7FFF_0000, 0x0005_0001, 0x8000_0000, 0x7FFC_0000
@@ -418,3 +418,36 @@ def test_import_and_clear_error_without_libseccomp(tmp_path: Path) -> None:
 
 def test_action_enum_is_reused() -> None:
     assert Action.ERRNO.kernel_base == 0x0005_0000
+
+
+def test_the_loop_guard_models_every_rule_sharing_a_syscall_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only numbers with several rules, one conditional, can make libseccomp loop: the guard
+    models exactly their rules, including a socket call's rule on x86's socketcall number."""
+    import seccomp_kit.match as match_module
+
+    seen: list[set[str]] = []
+    real = match_module.build_groups
+
+    def spy(t: Translation, **kw: object) -> object:
+        seen.append({r.name for r in t.rules})
+        return real(t, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(match_module, "build_groups", spy)
+    rules = [
+        SyscallRule(names=["socketcall"], action="SCMP_ACT_ALLOW",
+                    args=[ArgCondition(index=0, value=3, op="SCMP_CMP_EQ")]),
+        SyscallRule(names=["socket", "getpid"], action="SCMP_ACT_ALLOW"),
+        SyscallRule(names=["read"], action="SCMP_ACT_ALLOW"),
+        SyscallRule(names=["read"], action="SCMP_ACT_LOG",
+                    args=[ArgCondition(index=0, value=3, op="SCMP_CMP_EQ")]),
+    ]  # fmt: skip
+    for arches, expected in (
+        (["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], {"socketcall", "socket", "read"}),
+        (["SCMP_ARCH_X86_64"], {"read"}),
+    ):
+        seen.clear()
+        profile = Profile(default_action="SCMP_ACT_ERRNO", architectures=arches, syscalls=rules)
+        compile_profile(profile, arch="x86_64", runtime="crun")
+        assert seen == [expected]
