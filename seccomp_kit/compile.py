@@ -28,6 +28,7 @@ libseccomp 2.6 (API level 7); with an older libseccomp runc refuses the profile 
 from __future__ import annotations
 
 import errno as _errno
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 
@@ -449,9 +450,7 @@ def _by_number(
     rule's. Rules with conditions, or several rules on one number, would need libseccomp's own
     way of combining them, so they are returned as unplaced (second list: placed).
     """
-    count: dict[tuple[Arch, int], int] = {}
-    for _rule, nr, arch in foreign:
-        count[(arch, nr)] = count.get((arch, nr), 0) + 1
+    count = Counter((arch, nr) for _rule, nr, arch in foreign)
     by_audit: dict[int, list[tuple[int, int]]] = {}
     placed: list[tuple[RuleAdd, Arch]] = []
     unplaced: list[tuple[RuleAdd, Arch]] = []

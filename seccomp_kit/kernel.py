@@ -147,7 +147,7 @@ def _as_events(events: Iterable[Event | int | tuple[int, Sequence[int]]]) -> lis
                 f"syscall {e.nr}: the harness issues native and i386 syscalls, not"
                 f" {e.arch.value} ones; use seccomp_kit.bpf.emulate"
             )
-        if e.arch is Arch.X86 and (e.nr > 0xFFFF_FFFF or any(a >> 32 for a in e.args)):
+        if e.arch is Arch.X86 and any(a >> 32 for a in e.args):
             raise InputError(f"i386 syscall {e.nr}: arguments are 32 bits wide")
         if e.arch is None and e.nr & ~X32_SYSCALL_BIT in BYPASS_SECCOMP:
             raise InputError(
