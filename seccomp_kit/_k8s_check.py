@@ -31,7 +31,7 @@ import attrs
 
 from seccomp_kit._k8s_install import DEFAULT_ROOT, check_localhost_path, resolve_under_root
 from seccomp_kit._k8s_yaml import YamlDocument, load_documents
-from seccomp_kit.diagnostics import Diagnostic, Severity, sort_diagnostics
+from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from seccomp_kit.errors import InputError, JSONPath, SeccompKitError, json_path
 
 __all__ = [
@@ -158,7 +158,7 @@ class CheckReport:
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+        return has_errors(self.diagnostics)
 
 
 @attrs.frozen
@@ -341,16 +341,13 @@ class _Checker:
             return
         meta = tpl.get("metadata")
         annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        ann_path: JSONPath = (*template, "metadata", "annotations")
         if annotations is not None and not isinstance(annotations, dict):
             self.report(
-                Severity.ERROR,
-                "K8S003",
-                f"{where}: annotations must be a mapping",
-                (*template, "metadata", "annotations"),
+                Severity.ERROR, "K8S003", f"{where}: annotations must be a mapping", ann_path
             )
             annotations = None
         annotations = annotations or {}
-        ann_path: JSONPath = (*template, "metadata", "annotations")
 
         windows = _windows(spec)
         pod_sc_path: JSONPath = (*spec_path, "securityContext", "seccompProfile")
@@ -359,7 +356,7 @@ class _Checker:
         self.agree(pod_field, pod_ann, where, "the pod")
 
         containers = list(self.containers(spec, spec_path, where))
-        if not any(c[1] == "container" for c in containers) and not spec.get("containers"):
+        if not spec.get("containers"):
             self.report(
                 Severity.ERROR,
                 "K8S003",
@@ -597,7 +594,7 @@ class _Checker:
                 profile.path,
             )
             return
-        text = f"{where}: {owner} runs {_describe_profile(profile)} ({profile.origin})"
+        text = f"{where}: {owner} runs {_describe(profile)} ({profile.origin})"
         if profile.type == UNCONFINED:
             self.report(
                 Severity.WARNING,
@@ -752,13 +749,7 @@ def _windows(spec: Mapping[str, Any]) -> bool:
     return isinstance(os_field, dict) and os_field.get("name") == "windows"
 
 
-def _describe(declared: _Declared) -> str:
-    if declared.type == LOCALHOST:
-        return f"Localhost {declared.localhost_profile}"
-    return declared.type
-
-
-def _describe_profile(profile: ContainerProfile) -> str:
+def _describe(profile: _Declared | ContainerProfile) -> str:
     if profile.type == LOCALHOST:
         return f"Localhost {profile.localhost_profile}"
     return profile.type

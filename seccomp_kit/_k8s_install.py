@@ -204,7 +204,7 @@ def install(
     :class:`~seccomp_kit.errors.InputError`; file system failures raise :class:`InstallError`.
     After any failure the previous file (if any) is untouched and no temporary file remains.
     """
-    parts = check_localhost_path(name)
+    check_localhost_path(name)
     checked = _validated(profile, runtime)
     data = dumps(checked).encode("utf-8")
     real_root = _realroot(root, create=True)
@@ -227,4 +227,4 @@ def install(
     except OSError as exc:
         where = real_root.joinpath(*rel)
         raise InstallError(f"cannot install {where}: {exc.strerror or exc}") from exc
-    return "/".join(parts)
+    return name

@@ -21,7 +21,7 @@ import attrs
 import yaml
 
 from seccomp_kit._k8s_yaml import YamlDocument, load_documents
-from seccomp_kit.errors import InputError, ProfileError, json_path
+from seccomp_kit.errors import InputError, JSONPath, ProfileError, json_path
 from seccomp_kit.io import PathLike, convert, from_data, load, to_data
 from seccomp_kit.model import Action, Arch, Dialect, Profile
 
@@ -104,8 +104,12 @@ def spo_problems(profile: Profile) -> list[str]:
     become numbers, ``archMap`` is flattened, comments are dropped); rules that depend on
     capabilities, architectures or kernel versions cannot be said and are reported.
     """
+    return _problems(*_plain(profile))
+
+
+def _problems(plain: Profile, dropped: Sequence[str]) -> list[str]:
+    """:func:`spo_problems` of a profile already converted to plain OCI."""
     problems: list[str] = []
-    plain, dropped = _plain(profile)
     problems.extend(
         f"{d} (SeccompProfile has no includes/excludes)" for d in dropped if "comment" not in d
     )
@@ -173,8 +177,7 @@ def _duplicates(values: Sequence[object], at: str) -> list[str]:
 def _plain(profile: Profile) -> tuple[Profile, list[str]]:
     if profile.dialect is Dialect.OCI:
         return profile, []
-    plain, dropped = convert(profile, Dialect.OCI)
-    return plain, dropped
+    return convert(profile, Dialect.OCI)
 
 
 def to_resource(
@@ -203,13 +206,13 @@ def to_resource(
         from seccomp_kit.validation import check
 
         check(profile, runtime=runtime)
-    problems = spo_problems(profile)
+    plain, dropped = _plain(profile)
+    problems = _problems(plain, dropped)
     if problems:
         raise ProfileError(
             "cannot be a SeccompProfile: " + "; ".join(problems),
             source=profile.source.name if profile.source else None,
         )
-    plain, _ = _plain(profile)
     return SeccompProfileResource(
         name=name,
         profile=plain,
@@ -297,6 +300,13 @@ class _Importer:
             raise self.fail(f"{what} must be a mapping", path)
         return value
 
+    def known_keys(
+        self, value: Mapping[str, Any], allowed: frozenset[str], what: str, path: JSONPath
+    ) -> None:
+        for key in value:
+            if key not in allowed:
+                raise self.fail(f"unknown {what} {key!r}", (*path, key))
+
     def str_map(self, value: Any, path: Sequence[str | int]) -> tuple[tuple[str, str], ...]:
         if value is None:
             return ()
@@ -323,9 +333,7 @@ class _Importer:
             key = "name" if "metadata.name" in exc.message else "namespace"
             raise self.fail(exc.message, ("metadata", key)) from None
         spec = self.mapping(data.get("spec"), ("spec",), "spec")
-        for key in spec:
-            if key not in _SPEC_KEYS:
-                raise self.fail(f"unknown SeccompProfile field {key!r}", ("spec", key))
+        self.known_keys(spec, _SPEC_KEYS, "SeccompProfile field", ("spec",))
         base = spec.get("baseProfileName")
         if base is not None and not isinstance(base, str):
             raise self.fail("baseProfileName must be a string", ("spec", "baseProfileName"))
@@ -359,11 +367,7 @@ class _Importer:
             for r, rule in enumerate(rules):
                 if not isinstance(rule, dict):
                     continue
-                for key in rule:
-                    if key not in _RULE_KEYS:
-                        raise self.fail(
-                            f"unknown syscall rule field {key!r}", ("spec", "syscalls", r, key)
-                        )
+                self.known_keys(rule, _RULE_KEYS, "syscall rule field", ("spec", "syscalls", r))
                 if rule.get("errnoRet") == 0 and not isinstance(rule.get("errnoRet"), bool):
                     del rule["errnoRet"]
                 args = rule.get("args")
@@ -371,12 +375,9 @@ class _Importer:
                     for a, arg in enumerate(args):
                         if not isinstance(arg, dict):
                             continue
-                        for key in arg:
-                            if key not in _ARG_KEYS:
-                                raise self.fail(
-                                    f"unknown argument field {key!r}",
-                                    ("spec", "syscalls", r, "args", a, key),
-                                )
+                        self.known_keys(
+                            arg, _ARG_KEYS, "argument field", ("spec", "syscalls", r, "args", a)
+                        )
                         # The operator's Go types omit a zero value; absent means 0.
                         arg.setdefault("value", 0)
         try:

@@ -22,7 +22,7 @@ different things on different architectures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
@@ -372,12 +372,7 @@ class Region:
     neg: bool = False
 
     def __or__(self, other: Region) -> Region:
-        if not self.neg and not other.neg:
-            return Region(or_dnf(self.dnf, other.dnf))
-        if self.neg and other.neg:
-            return Region(and_dnf(self.dnf, other.dnf), True)
-        pos, neg = (self, other) if other.neg else (other, self)
-        return Region(minus(neg.dnf, pos.dnf), True)
+        return ~(~self & ~other)  # De Morgan
 
     def __and__(self, other: Region) -> Region:
         if not self.neg and not other.neg:
@@ -441,8 +436,8 @@ class Analysis:
     """How the profile spells the thread-killing action (KILL or KILL_THREAD)."""
 
 
-def _where(source: str | None, path: str) -> str:
-    return f"{source} {path}" if source else path
+# How analyze() builds the error for a bad rule: a message and the path of the field.
+_Fail = Callable[[str, Sequence[str | int]], InputError]
 
 
 def analyze(profile: Profile, label: str | None = None) -> Analysis:
@@ -508,8 +503,7 @@ def analyze(profile: Profile, label: str | None = None) -> Analysis:
     return Analysis(default, effects, kill)
 
 
-def _rule_ret(rule: SyscallRule, i: int, fail: object, label: str | None) -> int:
-    assert callable(fail)
+def _rule_ret(rule: SyscallRule, i: int, fail: _Fail, label: str | None) -> int:
     if not isinstance(rule.action, Action):
         raise fail(f"unknown action {rule.action!r}", ("syscalls", i, "action"))
     if rule.extras:
@@ -524,9 +518,8 @@ def _rule_ret(rule: SyscallRule, i: int, fail: object, label: str | None) -> int
     )
 
 
-def _rule_conjs(rule: SyscallRule, i: int, fail: object) -> list[Conj] | None:
+def _rule_conjs(rule: SyscallRule, i: int, fail: _Fail) -> list[Conj] | None:
     """None for an unconditional rule; else the conjunctions runc turns it into."""
-    assert callable(fail)
     if not rule.args:
         return None
     conds: list[CondT] = []

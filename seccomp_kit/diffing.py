@@ -20,10 +20,9 @@ architecture of the machine running the diff is always part of a filter, listed 
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -44,6 +43,9 @@ from seccomp_kit._merge_algebra import (
 from seccomp_kit.arches import arch_info, native_arch, parse_arch
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile
 from seccomp_kit.syscalls import table
+
+if TYPE_CHECKING:
+    from seccomp_kit.match import Matcher
 
 __all__ = [
     "ArgumentCase",
@@ -261,16 +263,17 @@ class _Side:
         self.analysis = analysis
         self.arch = arch
         self.bits = arch_info(arch).bits
-        self._matcher: Any = None
+        self._matcher: Matcher | None = None
 
     def value(self, effect: Effect | None, nr: int, args: tuple[int, ...]) -> int:
         if not isinstance(effect, Opaque):
             return value_of(effect, self.analysis.default, args, self.bits)
         if self._matcher is None:
             # Only the matcher reproduces libseccomp's ordering of overlapping rules.
-            matcher_type = importlib.import_module("seccomp_kit.match").Matcher
-            self._matcher = matcher_type(self.profile, arch=self.arch, runtime="crun")
-        return int(self._matcher.match(nr, args, arch=self.arch).ret)
+            from seccomp_kit.match import Matcher
+
+            self._matcher = Matcher(self.profile, arch=self.arch, runtime="crun")
+        return self._matcher.match(nr, args, arch=self.arch).ret
 
 
 def boundary_arguments(

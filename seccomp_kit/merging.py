@@ -299,11 +299,10 @@ def _merge_rules(
         try:
             rules = _settle(_combine(name, c, [(analyses[i], i) for i in idx], default, union))
         except Inexpressible as exc:
-            which = ", ".join(labels[i] for i in range(len(analyses)))
             raise InputError(
                 f"{name}: the {'union' if union else 'intersection'} of the argument conditions"
-                f" of {which} cannot be written as OCI rules that mean the same on every"
-                f" architecture ({exc})"
+                f" of {', '.join(labels)} cannot be written as OCI rules that mean the same on"
+                f" every architecture ({exc})"
             ) from None
         except _OpaqueConflict as exc:
             raise InputError(
@@ -361,17 +360,14 @@ def _combine(
         (e, i) for (e, _), (_, i) in zip(effects, inputs, strict=True) if isinstance(e, Opaque)
     ]
     if opaque:
-        first = opaque[0][0]
+        first, i = opaque[0]
         same = (
             const is None
             and all(e == first for e, _ in effects)
             and all(d == default for _, d in effects)
         )
         if not same:
-            e, i = opaque[0]
-            assert isinstance(e, Opaque)
-            raise _OpaqueConflict(i, e.paths)
-        assert isinstance(first, Opaque)
+            raise _OpaqueConflict(i, first.paths)
         return _Ordered((ret, conj) for conj, ret in first.rules)
     conds: list[tuple[Cond, int]] = [(e, d) for e, d in effects if isinstance(e, Cond)]
     if const is None and len(conds) == 1 and conds[0][1] == default:

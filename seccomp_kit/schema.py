@@ -72,13 +72,18 @@ def _raw_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
-def schema_for(dialect: Dialect | str) -> dict[str, Any]:
-    """The parsed JSON Schema of ``dialect`` (a fresh copy: callers may modify it)."""
-    name = SCHEMA_FILES[Dialect(dialect)]
+def _raw_schema(dialect: Dialect) -> dict[str, Any]:
+    """The cached (shared: not to be modified) schema of ``dialect``."""
+    name = SCHEMA_FILES[dialect]
     for data in _raw_schemas().values():
         if data["$id"].endswith("/" + name):
-            return json.loads(json.dumps(data))  # type: ignore[no-any-return]
+            return data
     raise SeccompKitError(f"schema {name} is missing from this install")  # pragma: no cover
+
+
+def schema_for(dialect: Dialect | str) -> dict[str, Any]:
+    """The parsed JSON Schema of ``dialect`` (a fresh copy: callers may modify it)."""
+    return json.loads(json.dumps(_raw_schema(Dialect(dialect))))  # type: ignore[no-any-return]
 
 
 def validator_for(dialect: Dialect | str) -> Validator:
@@ -101,9 +106,7 @@ def _validator(dialect: Dialect) -> Validator:
         (uri, Resource.from_contents(data, default_specification=DRAFT202012))
         for uri, data in _raw_schemas().items()
     )
-    schema = next(
-        d for d in _raw_schemas().values() if d["$id"].endswith("/" + SCHEMA_FILES[dialect])
-    )
+    schema = _raw_schema(dialect)
     # Local references resolved once here instead of on every use: the same schema, faster.
     validator: Validator = cls(_inline(schema, schema.get("$defs", {})), registry=registry)
     return validator

@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from typing import IO, Any
 
 from seccomp_kit._positions import line_column, locate
-from seccomp_kit.diagnostics import Diagnostic, Severity, sort_diagnostics
+from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from seccomp_kit.errnos import errno_number
 from seccomp_kit.errors import InputError, ProfileError, ValidationFailedError
 from seccomp_kit.io import detect_dialect, from_data, parse_json, read_source, to_data
@@ -133,7 +133,7 @@ def _validate_document(  # noqa: PLR0917
     try:
         profile = from_data(_without_bad_errno_names(data), source=SourceText(name, text))
     except ProfileError as exc:
-        if not any(d.severity is Severity.ERROR for d in first):
+        if not has_errors(first):
             first.append(
                 Diagnostic(
                     Severity.ERROR,
