@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from seccomp_kit.arches import X32_SYSCALL_BIT, arch_info, by_audit, by_native
-from seccomp_kit.model import Arch
+from seccomp_kit.model import UINT32_MAX, UINT64_MAX, Arch
 from seccomp_kit.syscalls import table
 
 __all__ = [
@@ -73,8 +73,6 @@ INTERPRETED_CODES: dict[str, int] = {
 }
 
 _HEX = frozenset("0123456789ABCDEFabcdef")
-_UINT32 = 0xFFFF_FFFF
-_UINT64 = 0xFFFF_FFFF_FFFF_FFFF
 
 
 class _Bad(Exception):
@@ -87,7 +85,7 @@ def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
-def _int(value: str, limit: int = _UINT32) -> int:
+def _int(value: str, limit: int = UINT32_MAX) -> int:
     if not _digits(value) or len(value) > 20:
         raise _Bad(Reason.MALFORMED)
     number = int(value)
@@ -160,7 +158,7 @@ def parse_stamp(stamp: str) -> tuple[float | None, int]:
     head, sep, serial = stamp.rpartition(":")
     if not sep:
         raise _Bad(Reason.MALFORMED)
-    number = _int(serial, _UINT64)
+    number = _int(serial, UINT64_MAX)
     if "/" not in head:
         seconds, dot, millis = head.partition(".")
         if not _digits(seconds) or (dot and not _digits(millis)) or len(seconds) > 12:
@@ -239,11 +237,11 @@ def _fields(fields: dict[str, str], interpreted: bool | None) -> dict[str, Any]:
         code_text = fields["code"]
         code = INTERPRETED_CODES.get(code_text)
         if code is None:
-            code = _hexnum(code_text, _UINT32)
+            code = _hexnum(code_text, UINT32_MAX)
     else:
-        arch_code = _hexnum(arch_text, _UINT32)
+        arch_code = _hexnum(arch_text, UINT32_MAX)
         nr = _int(syscall_text)
-        code = _hexnum(fields["code"], _UINT32)
+        code = _hexnum(fields["code"], UINT32_MAX)
     arch, name = resolve_syscall(arch_code, nr, compat)
     ip_text = fields.get("ip")
     subj = fields.get("subj")
@@ -264,6 +262,6 @@ def _fields(fields: dict[str, str], interpreted: bool | None) -> dict[str, Any]:
         "syscall_nr": nr,
         "syscall": name,
         "compat": compat,
-        "ip": None if ip_text is None else _hexnum(ip_text, _UINT64),
+        "ip": None if ip_text is None else _hexnum(ip_text, UINT64_MAX),
         "code": code,
     }

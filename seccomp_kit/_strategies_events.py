@@ -11,7 +11,15 @@ from hypothesis.errors import InvalidArgument
 
 from seccomp_kit.arches import arch_info, native_arch, parse_arch
 from seccomp_kit.errors import InputError
-from seccomp_kit.model import UINT32_MAX, UINT64_MAX, Arch, ArgCondition, Operator, Profile
+from seccomp_kit.model import (
+    UINT32_MAX,
+    UINT64_MAX,
+    Arch,
+    ArgCondition,
+    Operator,
+    Profile,
+    SyscallRule,
+)
 from seccomp_kit.syscalls import table
 
 __all__ = ["SyscallEvent", "syscall_events"]
@@ -83,10 +91,20 @@ def _arg_targets(conditions: list[ArgCondition]) -> tuple[int, ...]:
 
 
 _EDGES = (0, 1, UINT32_MAX, 1 << 32, (1 << 63), UINT64_MAX)
+_GENERIC_ARGS = st.sampled_from(_EDGES) | st.integers(0, 16) | st.integers(0, UINT64_MAX)
 
 
-def _generic_args() -> st.SearchStrategy[int]:
-    return st.sampled_from(_EDGES) | st.integers(0, 16) | st.integers(0, UINT64_MAX)
+def _arg_sources(rules: Iterable[SyscallRule]) -> tuple[st.SearchStrategy[int], ...]:
+    """Per argument index, values biased toward the comparisons ``rules`` make of it."""
+    by_index: dict[int, list[ArgCondition]] = {}
+    for rule in rules:
+        for cond in rule.args:
+            by_index.setdefault(cond.index, []).append(cond)
+    sources = []
+    for index in range(_ARGS):
+        targets = _arg_targets(by_index.get(index, []))
+        sources.append(st.sampled_from(targets) | _GENERIC_ARGS if targets else _GENERIC_ARGS)
+    return tuple(sources)
 
 
 @st.composite
@@ -94,14 +112,14 @@ def _event(
     draw: st.DrawFn,
     arches: tuple[Arch, ...],
     others: tuple[Arch, ...],
-    profile: Profile | None,
+    names: frozenset[str],
+    arg_sources: tuple[st.SearchStrategy[int], ...],
 ) -> SyscallEvent:
     # Mostly the profile's architectures; the others stand for a process of another ABI.
     own = st.sampled_from(arches)
     arch = draw(own | st.sampled_from(others) if others else own)
     tbl = table(arch)
-    rules = profile.syscalls if profile is not None else ()
-    named = sorted({n for r in rules for n in r.names if n in tbl})
+    named = sorted(n for n in names if n in tbl)
     choices = [
         st.sampled_from(named).map(lambda n: tbl.by_name[n]) if named else None,
         st.sampled_from(sorted(tbl.by_number)),
@@ -117,19 +135,8 @@ def _event(
         # Below the ABI base or without the x32 bit: another ABI's number.
         choices.append(st.sampled_from(sorted(tbl.by_number)).map(lambda n: n - info.nr_base))
     nr = draw(st.one_of([c for c in choices if c is not None]))
-
-    by_index: dict[int, list[ArgCondition]] = {}
-    for rule in rules:
-        for cond in rule.args:
-            by_index.setdefault(cond.index, []).append(cond)
-    args = []
-    for index in range(_ARGS):
-        targets = _arg_targets(by_index.get(index, []))
-        source = _generic_args()
-        if targets:
-            source = st.sampled_from(targets) | source
-        args.append(draw(source))
-    return SyscallEvent(arch, nr & UINT32_MAX, tuple(args))
+    args = tuple(draw(source) for source in arg_sources)
+    return SyscallEvent(arch, nr & UINT32_MAX, args)
 
 
 def syscall_events(
@@ -146,9 +153,12 @@ def syscall_events(
     """
     if profile is not None and not isinstance(profile, Profile):
         raise InvalidArgument(f"profile={profile!r} must be a seccomp_kit Profile")
+    rules = profile.syscalls if profile is not None else ()
+    names = frozenset(n for r in rules for n in r.names)
+    arg_sources = _arg_sources(rules)
     if arch is not None:
         try:
-            return _event((parse_arch(arch),), (), profile)
+            return _event((parse_arch(arch),), (), names, arg_sources)
         except InputError as exc:
             raise InvalidArgument(f"arch: {exc.message}") from None
     listed: list[Arch] = []
@@ -160,4 +170,4 @@ def syscall_events(
                 continue  # an unknown name in a hand-written profile: nothing to draw for it
     arches = tuple(dict.fromkeys(listed)) or (native_arch(),)
     others = tuple(a for a in Arch if a not in arches)
-    return _event(arches, others, profile)
+    return _event(arches, others, names, arg_sources)

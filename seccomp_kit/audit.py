@@ -42,7 +42,7 @@ import attrs
 
 from seccomp_kit._audit_fields import Reason, _Bad, parse_body, parse_stamp
 from seccomp_kit.errors import LoadError
-from seccomp_kit.model import Action, Arch
+from seccomp_kit.model import UINT64_MAX, Action, Arch
 
 if TYPE_CHECKING:
     from seccomp_kit._auditscan import Scanner
@@ -194,9 +194,9 @@ _ISO = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:
 # Bounds on per-parser memory: caches are cleared when full, the duplicate window forgets the
 # oldest serials, so memory does not grow with the input.
 _CACHE_MAX = 1 << 12
-_IDENT_KEYS = frozenset({"auid", "uid", "gid", "ses", "subj", "pid", "comm", "exe"})
-_CALL_KEYS = frozenset({"sig", "arch", "syscall", "compat"})
 _IDENT_FIELDS = ("pid", "auid", "uid", "gid", "ses", "subj", "comm", "exe")
+_IDENT_KEYS = frozenset(_IDENT_FIELDS)
+_CALL_KEYS = frozenset({"sig", "arch", "syscall", "compat"})
 _CALL_FIELDS = ("sig", "arch", "arch_code", "syscall_nr", "syscall", "compat")
 _KEY_NAMES = re.compile(rb"(?:^| )([a-z]+)=")
 _RAW_ARCH = re.compile(rb" arch=[0-9a-f]{1,8} ")
@@ -207,7 +207,6 @@ def _keys(text: bytes) -> set[str]:
 
 
 _MAX_LINE = 1 << 24
-_UINT64 = (1 << 64) - 1
 _WINDOW = 1 << 13
 _RESET_DISTANCE = 1 << 20  # a serial this far below the last one means a reboot
 
@@ -293,6 +292,7 @@ class AuditParser:
         self._calls: dict[bytes, dict[str, Any]] = {}
         self._codes: dict[bytes, int] = {}
         self._nodes: dict[str | None, _Serials] = {}
+        self._lost_last: int | None = None  # the last audit_lost= value seen
         self._cache_max = _CACHE_MAX
         self._version = 0  # changes of the caches (the C scanner's memo of them is valid while
         # this stays the same)
@@ -520,7 +520,7 @@ class AuditParser:
                     yield from slow(chunk[ls:le])
                     continue
                 serial = int(serial_b)
-                if serial > _UINT64:
+                if serial > UINT64_MAX:
                     yield from slow(chunk[ls:le])
                     continue
                 stamp = float(head)
@@ -580,10 +580,8 @@ class AuditParser:
         if line.lstrip().startswith(b"{"):
             yield from self._journal_json(line)
             return
-        found = False
         for mark in (_MARK_KERNEL, _MARK_AUDITD):
             if mark in line:
-                found = True
                 self.stats.record_lines += 1
                 # More than one record on a line: console output merged them; each part is
                 # judged on its own (a cut-off part is "truncated", never completed from the next).
@@ -594,9 +592,7 @@ class AuditParser:
                     event = self._record(line, pos, record, host)
                     if event is not None:
                         yield event
-                break
-        if found:
-            return
+                return
         j = line.find(_MARK_JOURNAL)
         if j >= 0:
             self.stats.record_lines += 1
@@ -630,7 +626,7 @@ class AuditParser:
             self._serial(_node(line[: m.start()]), serial, False)
 
     def _audit_lost(self, value: int) -> None:
-        last = getattr(self, "_lost_last", None)
+        last = self._lost_last
         if last is None or value < last:
             self.stats.audit_lost += 1 if last is None else value
         else:
@@ -698,7 +694,7 @@ class AuditParser:
         ``code=`` to this code."""
         if fields["syscall"] is None or fields["ip"] is None:
             return
-        if line.find(_MARK_KERNEL, pos) != pos and line.find(_MARK_AUDITD, pos) != pos:
+        if not line.startswith((_MARK_KERNEL, _MARK_AUDITD), pos):
             return
         r = line.find(b"): ", pos)
         g = line.find(b" sig=", r)

@@ -453,16 +453,7 @@ def _plain_allow(rule: SyscallRule) -> bool:
 
 
 def _unconditional_allows(profile: Profile) -> set[str]:
-    out: set[str] = set()
-    for rule in profile.syscalls:
-        if (
-            rule.action == Action.ALLOW
-            and not rule.args
-            and not rule.includes
-            and not rule.excludes
-        ):
-            out.update(rule.names)
-    return out
+    return {name for rule in profile.syscalls if _plain_allow(rule) for name in rule.names}
 
 
 def refine(
@@ -510,12 +501,7 @@ def _add_allowed(profile: Profile, names: set[str], arches: Mapping[Arch, Any]) 
         return profile
     rules = list(profile.syscalls)
     for i, rule in enumerate(rules):
-        if (
-            rule.action == Action.ALLOW
-            and not rule.args
-            and not rule.includes
-            and not rule.excludes
-        ):
+        if _plain_allow(rule):
             merged = sorted(set(rule.names) | names)
             rules[i] = attrs.evolve(rule, names=merged, legacy_name=False)
             break

@@ -672,16 +672,15 @@ def _name_pool(
     on_arches = _names_on(arches)
     if opts.names is None:
         return on_arches
+    allowed = frozenset(on_arches)
     if isinstance(opts.names, st.SearchStrategy):
-        allowed = frozenset(on_arches)
         return opts.names.filter(allowed.__contains__)
-    return tuple(n for n in opts.names if n in frozenset(on_arches))
+    return tuple(n for n in opts.names if n in allowed)
 
 
 def _options(
     *,
     actions: Collection[Action | str] | None,
-    default_pool: Iterable[Action],
     operators: Collection[Operator | str] | None,
     indices: Collection[int],
     arg_conditions: bool,
@@ -707,7 +706,7 @@ def _options(
     if not isinstance(cap_filters, bool):
         raise InvalidArgument(f"cap_filters={cap_filters!r} must be True or False")
     return _Options(
-        actions=_enum_list(actions, Action, "actions", default_pool),
+        actions=_enum_list(actions, Action, "actions", Action),
         operators=_enum_list(operators, Operator, "operators", Operator),
         indices=_check_indices(indices),
         max_args=_check_count("max_args", max_args, 0, 6) if arg_conditions else 0,
@@ -746,7 +745,6 @@ def syscall_rules(
     arches = _check_arches(architectures, rt, "architectures")
     opts = _options(
         actions=actions,
-        default_pool=Action,
         operators=operators,
         indices=indices,
         arg_conditions=arg_conditions,
@@ -819,7 +817,6 @@ def profiles(
             raise InvalidArgument("architectures must not be empty (None means any)")
     opts = _options(
         actions=actions,
-        default_pool=Action,
         operators=operators,
         indices=indices,
         arg_conditions=arg_conditions,
@@ -861,7 +858,7 @@ def profiles(
     flag_pool = _enum_list(flags, Flag, "flags", DEFAULT_FLAGS)
     if not isinstance(conflicts, bool):
         raise InvalidArgument(f"conflicts={conflicts!r} must be True or False")
-    arch_source = _arch_strategy(architectures, arch_pool, rt, explicit=architectures is not None)
+    arch_source = _arch_strategy(architectures, arch_pool, rt)
     return _profile(
         opts=opts,
         defaults=defaults,
@@ -877,7 +874,7 @@ def profiles(
 
 
 def _arch_strategy(
-    architectures: object, pool: tuple[Arch, ...], runtime: str, *, explicit: bool
+    architectures: object, pool: tuple[Arch, ...], runtime: str
 ) -> st.SearchStrategy[tuple[Arch, ...]]:
     if isinstance(architectures, st.SearchStrategy):
 
@@ -899,9 +896,10 @@ def _arch_strategy(
         for order in (native, not native)
         if any(_little(a) is order for a in pool)
     ]
+    min_arches = 0 if architectures is None else 1  # None: any subset, the empty one too
     return st.sampled_from(groups).flatmap(
         lambda group: st.lists(
-            st.sampled_from(group), unique=True, min_size=1 if explicit else 0, max_size=3
+            st.sampled_from(group), unique=True, min_size=min_arches, max_size=3
         ).map(tuple)
     )
 

@@ -6,7 +6,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -41,8 +40,6 @@ from seccomp_kit.strategies import (
 )
 from seccomp_kit.syscalls import table
 from tests.conftest import readme_section
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Tests of options and plumbing keep this many examples under the thorough profile too: the
 # invariants (validity, round trip, compiling) are what the thorough run is for.
