@@ -325,13 +325,12 @@ class _Importer:
             )
         meta = self.mapping(data.get("metadata"), ("metadata",), "metadata")
         name = meta.get("name")
-        try:
-            check_object_name(name, "metadata.name")
-            if meta.get("namespace") is not None:
-                check_object_name(meta.get("namespace"), "metadata.namespace")
-        except InputError as exc:
-            key = "name" if "metadata.name" in exc.message else "namespace"
-            raise self.fail(exc.message, ("metadata", key)) from None
+        for key in ("name", "namespace"):
+            if key == "name" or meta.get(key) is not None:
+                try:
+                    check_object_name(meta.get(key), f"metadata.{key}")
+                except InputError as exc:
+                    raise self.fail(exc.message, ("metadata", key)) from None
         spec = self.mapping(data.get("spec"), ("spec",), "spec")
         self.known_keys(spec, _SPEC_KEYS, "SeccompProfile field", ("spec",))
         base = spec.get("baseProfileName")
@@ -364,6 +363,8 @@ class _Importer:
                 del body[key]
         rules = body.get("syscalls")
         if isinstance(rules, list):
+            # Edited below: work on copies, never on the caller's document.
+            body["syscalls"] = rules = [dict(r) if isinstance(r, dict) else r for r in rules]
             for r, rule in enumerate(rules):
                 if not isinstance(rule, dict):
                     continue
@@ -372,6 +373,7 @@ class _Importer:
                     del rule["errnoRet"]
                 args = rule.get("args")
                 if isinstance(args, list):
+                    rule["args"] = args = [dict(x) if isinstance(x, dict) else x for x in args]
                     for a, arg in enumerate(args):
                         if not isinstance(arg, dict):
                             continue

@@ -299,6 +299,39 @@ def test_from_resource_reads_one_parsed_object() -> None:
         k8s.from_resource({**data, "spec": {"defaultAction": "SCMP_ACT_LOG", "disabled": "yes"}})
 
 
+def test_from_resource_blames_the_field_that_is_wrong_and_leaves_the_input_alone() -> None:
+    import copy
+
+    data = {
+        "apiVersion": "security-profiles-operator.x-k8s.io/v1",
+        "kind": "SeccompProfile",
+        "metadata": {"name": "p", "namespace": "Not_Valid"},
+        "spec": {"defaultAction": "SCMP_ACT_LOG"},
+    }
+    with pytest.raises(ProfileError, match=r"metadata\.namespace") as info:
+        k8s.from_resource(data)
+    assert info.value.path == ("metadata", "namespace")
+    data["metadata"] = {"name": "Not_Valid", "namespace": "team"}
+    with pytest.raises(ProfileError, match=r"metadata\.name") as info:
+        k8s.from_resource(data)
+    assert info.value.path == ("metadata", "name")
+    # the operator's zero values (errnoRet 0, a missing arg value) are read as it installs
+    # them, without touching the caller's document
+    data["metadata"] = {"name": "p"}
+    data["spec"] = {
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 0,
+             "args": [{"index": 0, "op": "SCMP_CMP_EQ"}]},
+        ],
+    }  # fmt: skip
+    before = copy.deepcopy(data)
+    res = k8s.from_resource(data)
+    assert data == before
+    (rule,) = res.profile.syscalls
+    assert rule.errno_ret is None and rule.args[0].value == 0
+
+
 def test_export_produces_the_operator_resource() -> None:
     text = k8s.export_seccomp_profile(GOOD, "web", base_profile_name="runc-v1.2.0")
     (doc,) = yaml.safe_load_all(text)
