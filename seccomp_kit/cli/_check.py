@@ -17,21 +17,13 @@ from typing import Any
 import click
 
 from seccomp_kit.arches import native_arch, parse_arch
+from seccomp_kit.cli._common import arch_option
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
 from seccomp_kit.io import load
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
 from seccomp_kit.model import Arch, Profile
 
 __all__ = ["command"]
-
-
-def _arch(ctx: click.Context, param: click.Parameter, value: str | None) -> Arch | None:
-    if value is None:
-        return None
-    try:
-        return parse_arch(value)
-    except InputError as exc:
-        raise click.BadParameter(exc.message) from None
 
 
 def _number(text: str, what: str) -> int:
@@ -43,11 +35,6 @@ def _number(text: str, what: str) -> int:
         ) from None
 
 
-def _host_kernel() -> str:
-    parts = os.uname().release.split(".")
-    return ".".join(p.split("-")[0] for p in parts[:2])
-
-
 def _prepare(
     profile: Profile, host: Arch, runtime: str, *, caps: tuple[str, ...], kernel: str | None
 ) -> Matcher:
@@ -55,7 +42,9 @@ def _prepare(
         # moby's dialect: resolve for this host the way the engine would before the runtime
         from seccomp_kit.resolving import resolve
 
-        profile = resolve(profile, arch=host, capabilities=caps, kernel=kernel or _host_kernel())
+        profile = resolve(
+            profile, arch=host, capabilities=caps, kernel=kernel or os.uname().release
+        )
     return Matcher(profile, arch=host, runtime=runtime)
 
 
@@ -66,13 +55,13 @@ def _prepare(
 @click.option(
     "--arch",
     "host",
-    callback=_arch,
+    callback=arch_option,
     metavar="ARCH",
     help="The host's architecture (default: this machine's).",
 )
 @click.option(
     "--abi",
-    callback=_arch,
+    callback=arch_option,
     metavar="ARCH",
     help="The calling process's architecture, e.g. x86 or x32 on an x86_64 host "
     "(default: the host's).",
@@ -174,6 +163,10 @@ def _original_location(original: Profile, v: Verdict) -> str | None:
     return None
 
 
+def _rule(v: Verdict) -> str | None:
+    return None if v.rule_path is None else json_path(v.rule_path)
+
+
 def _verdict_data(v: Verdict, args: tuple[int, ...] = ()) -> dict[str, Any]:
     return {
         "syscall": v.name,
@@ -185,7 +178,7 @@ def _verdict_data(v: Verdict, args: tuple[int, ...] = ()) -> dict[str, Any]:
         "errno": v.errno,
         "data": v.data,
         "decided_by": v.decided_by.value,
-        "rule": None if v.rule_path is None else json_path(v.rule_path),
+        "rule": _rule(v),
         "location": v.location(),
         "allowed": v.allowed,
         "quirk": v.quirk,
@@ -195,6 +188,7 @@ def _verdict_data(v: Verdict, args: tuple[int, ...] = ()) -> dict[str, Any]:
 # -- replay -----------------------------------------------------------------------------------
 
 Event = tuple[Arch | None, str | int, tuple[int, ...]]
+Outcome = tuple[int, DecidedBy, str | None]  # (ret, decided_by, rule)
 
 
 def _json_events(path: Path, lines: list[str]) -> Iterator[Event]:
@@ -250,27 +244,27 @@ def _read_events(source: str) -> tuple[str, Iterator[Event]]:
 
 def _replay(matcher: Matcher, source: str, abi: Arch | None, output: str) -> int:
     kind, stream = _read_events(source)
-    counts: Counter[tuple[Arch, int]] = Counter()
-    verdicts: dict[tuple[Arch, int], Counter[tuple[int, DecidedBy, str | None]]] = {}
+    verdicts: dict[tuple[Arch, int], Counter[Outcome]] = {}
+    blocked_events: Counter[tuple[Arch, int]] = Counter()
     names: dict[tuple[Arch, int], str | None] = {}
-    cache: dict[tuple[Arch | None, str | int, tuple[int, ...]], Verdict] = {}
+    cache: dict[Event, tuple[Verdict, Outcome]] = {}
     total = 0
     for arch, call, args in stream:
         key = (arch or abi, call, args)
-        v = cache.get(key)
-        if v is None:
-            v = cache[key] = matcher.match(call, args, arch=arch or abi)
+        hit = cache.get(key)
+        if hit is None:
+            v = matcher.match(call, args, arch=key[0])
+            hit = cache[key] = (v, (v.ret, v.decided_by, _rule(v)))
+        v, outcome = hit
         total += 1
         sk = (v.arch, v.nr)
-        counts[sk] += 1
         names[sk] = v.name
-        rule = None if v.rule_path is None else json_path(v.rule_path)
-        verdicts.setdefault(sk, Counter())[(v.ret, v.decided_by, rule)] += 1
-    rows = []
-    for sk, n in counts.items():
-        outcomes = verdicts[sk]
-        blocked = sum(c for (ret, _, _), c in outcomes.items() if not _allows(ret))
-        rows.append((sk, n, blocked, outcomes))
+        verdicts.setdefault(sk, Counter())[outcome] += 1
+        if not v.allowed:
+            blocked_events[sk] += 1
+    rows = [
+        (sk, outcomes.total(), blocked_events[sk], outcomes) for sk, outcomes in verdicts.items()
+    ]
     rows.sort(key=lambda r: (-r[2], -r[1], r[0][1]))
     blocked_rows = [r for r in rows if r[2]]
     if output == "json":
@@ -319,7 +313,3 @@ def _replay(matcher: Matcher, source: str, abi: Arch | None, output: str) -> int
                 + (f" (+{len(allowed) - 40} more)" if len(allowed) > 40 else "")
             )
     return 1 if blocked_rows else 0
-
-
-def _allows(ret: int) -> bool:
-    return ret & 0xFFFF_0000 in (0x7FFF_0000, 0x7FFC_0000)

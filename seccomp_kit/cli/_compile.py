@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from seccomp_kit.cli._common import load_profile
 from seccomp_kit.model import Arch, Profile
 
 __all__ = ["compile_command", "run_command"]
@@ -35,16 +36,14 @@ _KERNEL = click.option(
 
 
 def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Profile:
-    import seccomp_kit.io as skio
-
-    profile = skio.load(sys.stdin.buffer if name == "-" else name)
+    profile = load_profile(name)
     if any(r.includes or r.excludes for r in profile.syscalls):
         from seccomp_kit.arches import native_arch, parse_arch
         from seccomp_kit.resolving import resolve
 
         host = native_arch() if arch == "native" else parse_arch(arch)
         if kernel is None and host is native_arch():
-            kernel = ".".join(os.uname().release.split(".")[:2])
+            kernel = os.uname().release
         profile = resolve(profile, arch=host, capabilities=caps, kernel=kernel)
     return profile
 

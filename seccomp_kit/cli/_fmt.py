@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from seccomp_kit.cli._common import located, replace_file
 from seccomp_kit.errors import SeccompKitError
 from seccomp_kit.model import SourceText
 
@@ -63,8 +62,7 @@ def command(
                     click.echo(f"{label}: converting to {dialect} dropped {item}", err=True)
             text = skio.dumps(profile)
         except SeccompKitError as exc:
-            where = str(exc) if exc.source is not None else f"{name}: {exc}"
-            click.echo(f"seccomp-kit: {where}", err=True)
+            click.echo(f"seccomp-kit: {located(exc, name)}", err=True)
             status = 2
             continue
         changed = text != original
@@ -87,14 +85,4 @@ def command(
 
 def _write(path: Path, text: str) -> None:
     """Replace ``path`` atomically, keeping its permissions."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, text, path.stat().st_mode & 0o7777 if path.exists() else None)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 
+from seccomp_kit.cli._common import stdin_or
 from seccomp_kit.errors import SeccompKitError, ValidationFailedError
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
     written = 0
     for file in files:
         try:
-            found = import_seccomp_profiles(_open(file))
+            found = import_seccomp_profiles(stdin_or(file))
         except SeccompKitError as exc:
             click.echo(f"seccomp-kit: {exc}", err=True)
             status = 2
@@ -153,10 +153,6 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
         click.echo("seccomp-kit: no SeccompProfile resources found", err=True)
         status = 1
     ctx.exit(status)
-
-
-def _open(file: Path) -> Path | IO[bytes]:
-    return sys.stdin.buffer if str(file) == "-" else file
 
 
 @k8s_group.command("check")
@@ -206,7 +202,7 @@ def check_command(  # noqa: PLR0917
     for manifest in manifests:
         try:
             report = check_manifests(
-                [_open(manifest)],
+                [stdin_or(manifest)],
                 root=DEFAULT_ROOT if root is None else root,
                 seccomp_default=seccomp_default,
                 runtime=runtime,

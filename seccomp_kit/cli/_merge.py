@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from seccomp_kit.cli._common import load_profile, replace_file
 from seccomp_kit.model import Profile
 
 __all__ = ["diff_command", "merge_command", "normalize_command", "resolve_command"]
@@ -24,29 +23,14 @@ _OUTPUT = click.option(
 )
 
 
-def _load(name: str) -> Profile:
-    import seccomp_kit.io as skio
-
-    return skio.load(sys.stdin.buffer if name == "-" else name)
-
-
 def _write(profile: Profile, output: str) -> None:
     import seccomp_kit.io as skio
 
     text = skio.dumps(profile)
     if output == "-":
         click.echo(text, nl=False)
-        return
-    # Write beside the target and rename, so a failed run never leaves half a profile.
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    else:
+        replace_file(Path(output), text)
 
 
 @click.command("merge")
@@ -69,7 +53,7 @@ def merge_command(files: tuple[str, ...], output: str, strategy: str) -> None:
     """
     from seccomp_kit.merging import merge
 
-    _write(merge(*(_load(f) for f in files), strategy=strategy), output)
+    _write(merge(*(load_profile(f) for f in files), strategy=strategy), output)
 
 
 @click.command("normalize")
@@ -83,7 +67,7 @@ def normalize_command(file: str, output: str) -> None:
     """
     from seccomp_kit.merging import normalize
 
-    _write(normalize(_load(file)), output)
+    _write(normalize(load_profile(file)), output)
 
 
 @click.command("diff")
@@ -105,7 +89,7 @@ def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str)
     """
     from seccomp_kit.diffing import diff
 
-    result = diff(_load(a), _load(b), arch=arch)
+    result = diff(load_profile(a), load_profile(b), arch=arch)
     if fmt == "json":
         click.echo(json.dumps(result.to_data(), indent=2))
     else:
@@ -152,7 +136,7 @@ def resolve_command(
     if kernel == "host":
         kernel = os.uname().release
     profile = resolve(
-        _load(file),
+        load_profile(file),
         arch=arch,
         capabilities=caps,
         kernel=kernel,

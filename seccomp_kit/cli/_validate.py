@@ -6,21 +6,13 @@ import sys
 
 import click
 
-from seccomp_kit.arches import parse_arch
-from seccomp_kit.diagnostics import Diagnostic, Severity, render, to_json_text
+from seccomp_kit.cli._common import arch_option, located
+from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, render, to_json_text
 from seccomp_kit.errors import InputError, SeccompKitError
+from seccomp_kit.model import Arch
 from seccomp_kit.semantics import parse_kernel
 
 __all__ = ["command"]
-
-
-def _arch(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return parse_arch(value).value
-    except InputError as exc:
-        raise click.BadParameter(exc.message) from None
 
 
 def _kernel(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -44,7 +36,7 @@ def _kernel(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 )
 @click.option(
     "--arch",
-    callback=_arch,
+    callback=arch_option,
     metavar="ARCH",
     help="Check syscall names for this architecture only (SCMP_ARCH_X86_64, amd64, ...).",
 )
@@ -67,7 +59,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     ctx: click.Context,
     files: tuple[str, ...],
     runtime: str,
-    arch: str | None,
+    arch: Arch | None,
     kernel: str | None,
     output: str,
 ) -> None:
@@ -94,7 +86,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
             else:
                 diags = validate(name, runtime=runtime, arch=arch, kernel=kernel)
         except SeccompKitError as exc:
-            click.echo(f"seccomp-kit: {_located(exc, name)}", err=True)
+            click.echo(f"seccomp-kit: {located(exc, name)}", err=True)
             status = 2
             unreadable += 1
             continue
@@ -112,11 +104,6 @@ def command(  # noqa: PLR0917 - click passes options as arguments
             f" {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info",
             err=True,
         )
-    if status == 0 and any(d.severity is Severity.ERROR for d in found):
+    if status == 0 and has_errors(found):
         status = 1
     ctx.exit(status)
-
-
-def _located(exc: SeccompKitError, name: str) -> str:
-    """The error on one line, always naming the file."""
-    return str(exc) if exc.source is not None else f"{name}: {exc}"

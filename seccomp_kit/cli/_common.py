@@ -1,0 +1,63 @@
+"""What several subcommands share: ``-`` for stdin, the architecture option, error lines and
+atomic file replacement."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, TypeVar
+
+import click
+
+from seccomp_kit.errors import InputError, SeccompKitError
+from seccomp_kit.model import Arch, Profile
+
+__all__ = ["arch_option", "load_profile", "located", "replace_file", "stdin_or"]
+
+_Name = TypeVar("_Name", str, Path)
+
+
+def stdin_or(name: _Name) -> _Name | IO[bytes]:
+    """The file ``name``, or stdin for ``-``."""
+    return sys.stdin.buffer if str(name) == "-" else name
+
+
+def load_profile(name: str) -> Profile:
+    """The profile in the file ``name`` (``-``: stdin)."""
+    import seccomp_kit.io as skio
+
+    return skio.load(stdin_or(name))
+
+
+def arch_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Arch | None:
+    """Click callback for an ``--arch``-like option: any spelling :func:`parse_arch` takes."""
+    if value is None:
+        return None
+    from seccomp_kit.arches import parse_arch
+
+    try:
+        return parse_arch(value)
+    except InputError as exc:
+        raise click.BadParameter(exc.message) from None
+
+
+def located(exc: SeccompKitError, name: str) -> str:
+    """The error on one line, always naming the file."""
+    return str(exc) if exc.source is not None else f"{name}: {exc}"
+
+
+def replace_file(path: Path, text: str, mode: int | None = None) -> None:
+    """Write ``text`` beside ``path`` and rename it over ``path``, so a failed run never leaves
+    half a file; ``mode`` sets its permission bits (None leaves mkstemp's 0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
