@@ -24,7 +24,7 @@ from functools import cache
 import attrs
 
 from seccomp_kit import syscalls
-from seccomp_kit.arches import arch_info, by_audit, parse_arch
+from seccomp_kit.arches import X32_SYSCALL_BIT, arch_info, by_audit, parse_arch
 from seccomp_kit.errors import InputError
 from seccomp_kit.model import Arch
 
@@ -192,8 +192,10 @@ def kernel_arch_code(arch: Arch | str | int) -> int:
     """The ``seccomp_data.arch`` value the kernel reports (x32 shows as x86_64)."""
     if isinstance(arch, int):
         return arch & _U32
-    info = arch_info(arch)
-    return arch_info(Arch.X86_64).audit if info.arch is Arch.X32 else info.audit
+    return _KERNEL_ARCH[parse_arch(arch)]
+
+
+_KERNEL_ARCH = {a: arch_info(Arch.X86_64 if a is Arch.X32 else a).audit for a in Arch}
 
 
 def seccomp_data(
@@ -546,7 +548,7 @@ def _syscall_name(arch_code: int | None, nr: int) -> str | None:
     if info is None:
         return None
     arch = info.arch
-    if arch is Arch.X86_64 and nr & 0x4000_0000:
+    if arch is Arch.X86_64 and nr & X32_SYSCALL_BIT:
         arch = Arch.X32
     return syscalls.table(arch).name(nr)
 

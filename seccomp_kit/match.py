@@ -33,6 +33,7 @@ from seccomp_kit import syscalls
 from seccomp_kit._match_db import LOOPS, SyscallDB, SysEntry, evaluate
 from seccomp_kit._positions import line_column, locate
 from seccomp_kit.arches import X32_SYSCALL_BIT, arch_info, native_arch, parse_arch
+from seccomp_kit.bpf import kernel_arch_code
 from seccomp_kit.errnos import errno_name
 from seccomp_kit.errors import InputError, JSONPath, ProfileError, json_path
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile, SourceText
@@ -83,12 +84,8 @@ _MUX_CALLS: dict[str, tuple[str, int]] = {
 _MUX_ARCHES = frozenset(
     {Arch.X86, Arch.MIPS, Arch.MIPSEL, Arch.PPC, Arch.PPC64, Arch.PPC64LE, Arch.S390, Arch.S390X}
 )
-_X86_64_AUDIT = arch_info(Arch.X86_64).audit
-
-
-def kernel_audit(arch: Arch) -> int:
-    """The ``seccomp_data.arch`` value the kernel reports: x32 callers show as x86_64."""
-    return _X86_64_AUDIT if arch is Arch.X32 else arch_info(arch).audit
+kernel_audit = kernel_arch_code
+"""The ``seccomp_data.arch`` value the kernel reports: x32 callers show as x86_64."""
 
 
 def action_of(ret: int) -> Action:
