@@ -423,14 +423,7 @@ def _prune(existing: _Ptr, new: Node | None, state: _State) -> int:
                     matched = True
                     break
                 stop, gone, cnt = _prune_descend(
-                    xb,
-                    ("nxt_t", "nxt_f"),
-                    n,
-                    state,
-                    state_new=state_new,
-                    cnt=cnt,
-                    prefix_flag=_X_PREFIX,
-                    down_existing=True,
+                    xb, n, state, state_new=state_new, cnt=cnt, down_existing=True
                 )
                 if stop:
                     matched = True
@@ -443,14 +436,7 @@ def _prune(existing: _Ptr, new: Node | None, state: _State) -> int:
                     matched = True
                     break
                 stop, gone, cnt = _prune_descend(
-                    xb,
-                    ("nxt_t", "nxt_f"),
-                    n,
-                    state,
-                    state_new=state_new,
-                    cnt=cnt,
-                    prefix_flag=_N_PREFIX,
-                    down_existing=False,
+                    xb, n, state, state_new=state_new, cnt=cnt, down_existing=False
                 )
                 if stop:
                     matched = True
@@ -469,18 +455,11 @@ def _prune(existing: _Ptr, new: Node | None, state: _State) -> int:
 
 
 def _prune_descend(
-    xb: _Box,
-    attrs_: tuple[str, str],
-    n: Node,
-    state: _State,
-    *,
-    state_new: _State,
-    cnt: int,
-    prefix_flag: int,
-    down_existing: bool,
+    xb: _Box, n: Node, state: _State, *, state_new: _State, cnt: int, down_existing: bool
 ) -> tuple[bool, bool, int]:
     """Go one level down the existing tree (or the new one); (stop, node gone, count)."""
-    for attr in attrs_:
+    prefix_flag = _X_PREFIX if down_existing else _N_PREFIX
+    for attr in ("nxt_t", "nxt_f"):
         xi = xb.v
         assert xi is not None
         src = xi if down_existing else n
