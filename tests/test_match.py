@@ -7,6 +7,7 @@ runs the program, and kernel tests load it in a forked child and issue the sysca
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 import hypothesis.strategies as st
@@ -94,8 +95,6 @@ def rule_sets(draw: st.DrawFn, *, names: Sequence[str] = ("getppid", "personalit
 
 def probe_args(profile: Profile, rnd: object, count: int = 40) -> list[tuple[int, ...]]:
     """Argument vectors that sit on and around every value the profile compares with."""
-    import random
-
     assert isinstance(rnd, random.Random)
     pool: set[int] = {0, 1, 0xFFFF_FFFF, 0x1_0000_0000, 0xFFFF_FFFF_FFFF_FFFF}
     for rule in profile.syscalls:
@@ -529,9 +528,9 @@ def test_explain_names_the_rule_and_its_line(tmp_path: object) -> None:
     assert repr(v).startswith("Verdict(SCMP_ACT_ALLOW, rule, personality")
 
 
-def test_quirk_verdicts_follow_the_generated_code() -> None:
-    # libseccomp 2.5 reuses the low word of args[2] where its tree expects the high word.
-    p = _profile(
+def _quirk_profile() -> Profile:
+    """libseccomp 2.5 reuses the low word of args[2] where its tree expects the high word."""
+    return _profile(
         SyscallRule(
             names=("personality",),
             action=Action.TRACE,
@@ -545,7 +544,10 @@ def test_quirk_verdicts_follow_the_generated_code() -> None:
             args=(ArgCondition(0, 4, Operator.NE), ArgCondition(2, 2**63 - 1, Operator.LT)),
         ),
     )
-    m = Matcher(p, arch=Arch.X86_64)
+
+
+def test_quirk_verdicts_follow_the_generated_code() -> None:
+    m = Matcher(_quirk_profile(), arch=Arch.X86_64)
     args = (2**63 - 1, 0, 0xFFFF_FFFF)
     v = m.match("personality", args)
     program = compiled_program(m.translation)
@@ -572,9 +574,7 @@ def test_match_many_equals_match(profile: Profile, data: st.DataObject, chunk: i
     nrs = np.array(
         data.draw(st.lists(st.sampled_from(nr_pool), min_size=n, max_size=n)), dtype=np.uint32
     )
-    value_pool = sorted(
-        {v for a in probe_args(profile, __import__("random").Random(0), 5) for v in a}
-    )
+    value_pool = sorted({v for a in probe_args(profile, random.Random(0), 5) for v in a})
     args = np.array(
         data.draw(
             st.lists(
@@ -606,21 +606,7 @@ def test_match_many_on_moby_default_uses_the_table() -> None:
 def test_match_many_follows_the_generated_code_on_quirks() -> None:
     # The quirk profile above, in bulk: the table built from libseccomp's code keeps the stale
     # accumulator, so every event gets the code's answer, not the rule tree's.
-    p = _profile(
-        SyscallRule(
-            names=("personality",),
-            action=Action.TRACE,
-            errno_ret=7,
-            args=(ArgCondition(2, 5, Operator.LT), ArgCondition(0, 0x7FFF_FFFF, Operator.NE)),
-        ),
-        SyscallRule(
-            names=("personality",),
-            action=Action.TRACE,
-            errno_ret=7,
-            args=(ArgCondition(0, 4, Operator.NE), ArgCondition(2, 2**63 - 1, Operator.LT)),
-        ),
-    )
-    m = Matcher(p, arch=Arch.X86_64)
+    m = Matcher(_quirk_profile(), arch=Arch.X86_64)
     rows = [(2**63 - 1, 0, 0xFFFF_FFFF), (4, 0, 1), (0, 0, 2**63), (5, 0, 4), (0, 0, 0)]
     args = np.array([[*r, 0, 0, 0] for r in rows], dtype=np.uint64)
     got = m.match_many(np.full(len(rows), 135, dtype=np.uint32), args)
