@@ -189,3 +189,17 @@ def test_moby_profile_points_at_the_file(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert code == 0
     assert f"$.syscalls[6].names[0] at {moby}:" in out
+
+
+def test_the_profile_can_come_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io as _io
+    import json as _json
+
+    profile = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+               "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}  # fmt: skip
+    stdin = _io.TextIOWrapper(_io.BytesIO(_json.dumps(profile).encode()))
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, out, _ = run(capsys, "check", "-", "read", "--arch", "x86_64")
+    assert code == 0 and "ALLOW" in out

@@ -108,3 +108,25 @@ def test_resolve_moby_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 2 and "did you mean 'CAP_SYS_ADMIN'" in err
     code, out, _ = run(capsys, "resolve", moby, "--arch", "arm64", "--kernel", "host")
     assert code == 0 and io.loads(out).architectures == ("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM")
+
+
+def test_outputs_get_the_usual_permissions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new output file is created as open() would (0666 less the umask), not 0600; an
+    existing one keeps its mode when it is replaced."""
+    import os
+
+    a = write(tmp_path, "a.json", allow("read"))
+    new, kept = tmp_path / "new.json", tmp_path / "kept.json"
+    kept.write_text("{}")
+    kept.chmod(0o640)
+    old = os.umask(0o022)
+    try:
+        assert run(capsys, "normalize", a, "-o", str(new))[0] == 0
+        assert run(capsys, "merge", a, a, "-o", str(kept))[0] == 0
+    finally:
+        os.umask(old)
+    assert new.stat().st_mode & 0o777 == 0o644
+    assert kept.stat().st_mode & 0o777 == 0o640
+    assert io.load(kept).syscalls[0].names == ("read",)

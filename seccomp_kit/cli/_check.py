@@ -17,9 +17,8 @@ from typing import Any
 import click
 
 from seccomp_kit.arches import native_arch, parse_arch
-from seccomp_kit.cli._common import arch_option
+from seccomp_kit.cli._common import arch_option, load_profile
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
-from seccomp_kit.io import load
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
 from seccomp_kit.model import Arch, Profile
 
@@ -117,7 +116,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     if (syscall is None) == (events is None):
         raise click.UsageError("give either SYSCALL [ARG...] or --events FILE")
     host_arch = host or native_arch()
-    original = load(file)
+    original = load_profile(file)
     matcher = _prepare(original, host_arch, runtime, caps=caps, kernel=kernel)
     if events is not None:
         ctx.exit(_replay(matcher, events, abi, output))

@@ -48,15 +48,21 @@ def located(exc: SeccompKitError, name: str) -> str:
     return str(exc) if exc.source is not None else f"{name}: {exc}"
 
 
-def replace_file(path: Path, text: str, mode: int | None = None) -> None:
+def replace_file(path: Path, text: str) -> None:
     """Write ``text`` beside ``path`` and rename it over ``path``, so a failed run never leaves
-    half a file; ``mode`` sets its permission bits (None leaves mkstemp's 0600)."""
+    half a file. The file keeps the permissions it had; a new one gets what ``open()`` would
+    give it (0666 less the umask), not mkstemp's 0600."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

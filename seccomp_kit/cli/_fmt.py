@@ -75,14 +75,9 @@ def command(
         if target == "-":
             click.echo(text, nl=False)
         elif target != name:
-            _write(Path(target), text)
+            replace_file(Path(target), text)
             click.echo(f"wrote {target}", err=True)
         elif changed:
-            _write(Path(target), text)
+            replace_file(Path(target), text)
             click.echo(f"reformatted {target}", err=True)
     ctx.exit(status)
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace ``path`` atomically, keeping its permissions."""
-    replace_file(path, text, path.stat().st_mode & 0o7777 if path.exists() else None)

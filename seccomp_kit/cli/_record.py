@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import click
 
+from seccomp_kit.cli._common import replace_file
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -84,7 +85,7 @@ def _write(text: str, out: str) -> None:
         click.echo(text, nl=False)
     else:
         try:
-            Path(out).write_text(text, encoding="utf-8")
+            replace_file(Path(out), text)
         except OSError as exc:
             raise click.UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
