@@ -141,8 +141,9 @@ def for_this_host(profile: Profile, capabilities: Sequence[str] = ()) -> Profile
         return profile
     from seccomp_kit.resolving import resolve
 
-    kernel = ".".join(os.uname().release.split(".")[:2])
-    return resolve(profile, arch=native_arch(), capabilities=capabilities, kernel=kernel)
+    return resolve(
+        profile, arch=native_arch(), capabilities=capabilities, kernel=os.uname().release
+    )
 
 
 __all__ += ["for_this_host"]
