@@ -1,4 +1,4 @@
-"""Hatch build hook: compile ``seccomp_kit/_auditscan.c``, the audit parser's C fast path.
+"""Hatch build hook: compile ``seccomp_kit/audit/_scan.c``, the audit parser's C fast path.
 
 The extension is optional: without it :mod:`seccomp_kit.audit` runs its pure-Python path and
 gives the same results, slower. So a failed compile warns loudly and the wheel ships pure
@@ -8,7 +8,7 @@ and also turns compiler warnings into errors.
 The compiler is ``$CC`` or the one Python was built with (``sysconfig``), falling back to ``cc``;
 ``$CFLAGS`` and ``$LDFLAGS`` are added (e.g. ``CFLAGS=-fsanitize=address,undefined``). A normal
 wheel gets the built file force-included and a platform tag; an editable install builds it
-next to the sources in ``seccomp_kit/``, where the checkout is imported from.
+next to the sources in ``seccomp_kit/audit/``, where the checkout is imported from.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = Path("seccomp_kit") / "_auditscan.c"
+PACKAGE = Path("seccomp_kit") / "audit"
+SOURCE = PACKAGE / "_scan.c"
 FLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wextra"]
 
 
@@ -76,10 +77,10 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if self.target_name != "wheel":
             return
         root = Path(self.root)
-        name = "_auditscan" + str(sysconfig.get_config_var("EXT_SUFFIX"))
+        name = "_scan" + str(sysconfig.get_config_var("EXT_SUFFIX"))
         strict = os.environ.get("SECCOMP_KIT_REQUIRE_NATIVE") == "1"
         if version == "editable":
-            target = root / "seccomp_kit" / name
+            target = root / PACKAGE / name
         else:
             self._tmp = tempfile.mkdtemp(prefix="seccomp-kit-build-")
             target = Path(self._tmp) / name
@@ -99,7 +100,7 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
         if version != "editable":
-            build_data["force_include"][str(target)] = f"seccomp_kit/{name}"
+            build_data["force_include"][str(target)] = f"{PACKAGE.as_posix()}/{name}"
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         self._cleanup()

@@ -5,7 +5,7 @@ Usage: .venv/bin/python benchmarks/bench_audit.py [--size-mb N] [--file PATH] [-
 Generates (unless ``--file`` names an existing one) a log of about N MB in /tmp mixing the
 shapes records take (dmesg lines, auditd SECCOMP lines with a node= prefix, auditd SYSCALL/PATH
 records, ordinary kernel messages, rate-limit notes), then times in one process, with the C
-scanner (``seccomp_kit._auditscan``) and with the pure-Python parser:
+scanner (``seccomp_kit.audit._scan``) and with the pure-Python parser:
 
 - ``seccomp-kit record --from FILE -o /dev/null``, the command line run in this process (what a
   user of the CLI gets: with the C scanner and the default filter, records are counted, not
@@ -108,8 +108,8 @@ def generate(path: Path, size: int, seed: int = 7) -> tuple[int, int]:
 
 def regex_parser(path: Path) -> Iterator[dict[str, object]]:
     """The straightforward way: one regex per line, split the body into a dict."""
-    from seccomp_kit.arches import by_audit
     from seccomp_kit.syscalls import table
+    from seccomp_kit.syscalls.arches import by_audit
 
     rx = re.compile(r"type=(?:1326|SECCOMP)(?: msg=)? ?audit\((\d+\.\d+):(\d+)\): (.*)$")
     with path.open(encoding="utf-8", errors="replace") as f:

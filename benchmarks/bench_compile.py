@@ -30,10 +30,10 @@ from pathlib import Path
 import attrs
 
 from seccomp_kit import bpf, io, syscalls
-from seccomp_kit._load import Prepared, set_no_new_privs
-from seccomp_kit.compile import CompiledFilter, compile_profile, compile_translation
+from seccomp_kit.algebra.resolving import resolve
+from seccomp_kit.bpf._load import Prepared, set_no_new_privs
+from seccomp_kit.libseccomp.compile import CompiledFilter, compile_profile, compile_translation
 from seccomp_kit.model import Arch
-from seccomp_kit.resolving import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "profiles" / "moby-default.json"
@@ -89,7 +89,7 @@ def time_compile(profile: object, repeat: int, **kw: object) -> tuple[list[float
 
 def time_export(compiled: CompiledFilter, repeat: int) -> float:
     """CPU milliseconds of libseccomp's own BPF generation (seccomp_export_bpf) alone."""
-    from seccomp_kit import _libseccomp as lib
+    from seccomp_kit.libseccomp import _ffi as lib
 
     spent: list[float] = []
     real = lib.LibFilter.export_bpf
@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
 
 def record_calls(translation: object) -> str:
     """The libseccomp calls compiling ``translation`` makes, as the replay program reads them."""
-    from seccomp_kit import _libseccomp as lib
+    from seccomp_kit.libseccomp import _ffi as lib
 
     ops: list[str] = []
     ids: dict[int, int] = {}

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_match.py [--events 10000000] [--repeat 5]
 
 Profile: ``moby-default.json`` resolved for x86_64 (no capabilities, this kernel) with
-``seccomp_kit.resolving.resolve``, matched as runc would load it on x86_64.
+``seccomp_kit.algebra.resolving.resolve``, matched as runc would load it on x86_64.
 
 1. Building a ``Matcher`` (median of warm runs), and the one-off cost of compiling libseccomp's
    program the first time an argument-dependent syscall is asked.
@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 
 import seccomp_kit as sk
-from seccomp_kit._match_bulk import BulkTable
-from seccomp_kit.compile import compile_translation
+from seccomp_kit.algebra.resolving import resolve
+from seccomp_kit.libseccomp.compile import compile_translation
 from seccomp_kit.match import Matcher
+from seccomp_kit.match._bulk import BulkTable
 from seccomp_kit.model import Action, Arch, Operator, Profile
-from seccomp_kit.resolving import resolve
 from seccomp_kit.syscalls import table
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seccomp_kit import io
-from seccomp_kit.diffing import diff
-from seccomp_kit.merging import merge
+from seccomp_kit.algebra.diffing import diff
+from seccomp_kit.algebra.merging import merge
+from seccomp_kit.algebra.resolving import resolve
 from seccomp_kit.model import Action, Arch, Profile, SyscallRule
-from seccomp_kit.resolving import resolve
 from seccomp_kit.syscalls import table
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "profiles"

@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     import seccomp_kit
     from seccomp_kit.io import detect_dialect, load, parse_json
-    from seccomp_kit.schema import schema_errors
-    from seccomp_kit.semantics import semantic_checks
     from seccomp_kit.validation import validate
+    from seccomp_kit.validation.schema import schema_errors
+    from seccomp_kit.validation.semantics import semantic_checks
 
     import_ms = (time.perf_counter() - start) * 1000
     path: Path = args.profile

@@ -47,14 +47,14 @@ _LAZY = {
     "Diagnostic": "seccomp_kit.diagnostics",
     "Severity": "seccomp_kit.diagnostics",
     "validate": "seccomp_kit.validation",
-    "normalize": "seccomp_kit.merging",
-    "merge": "seccomp_kit.merging",
-    "extend": "seccomp_kit.merging",
-    "diff": "seccomp_kit.diffing",
-    "resolve": "seccomp_kit.resolving",
-    "compile_profile": "seccomp_kit.compile",
-    "CompiledFilter": "seccomp_kit.compile",
-    "run": "seccomp_kit.runner",
+    "normalize": "seccomp_kit.algebra.merging",
+    "merge": "seccomp_kit.algebra.merging",
+    "extend": "seccomp_kit.algebra.merging",
+    "diff": "seccomp_kit.algebra.diffing",
+    "resolve": "seccomp_kit.algebra.resolving",
+    "compile_profile": "seccomp_kit.libseccomp.compile",
+    "CompiledFilter": "seccomp_kit.libseccomp.compile",
+    "run": "seccomp_kit.record.runner",
     "Matcher": "seccomp_kit.match",
     "Verdict": "seccomp_kit.match",
 }
@@ -110,12 +110,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    from seccomp_kit.compile import CompiledFilter, compile_profile
+    from seccomp_kit.algebra.diffing import diff
+    from seccomp_kit.algebra.merging import extend, merge, normalize
+    from seccomp_kit.algebra.resolving import resolve
     from seccomp_kit.diagnostics import Diagnostic, Severity
-    from seccomp_kit.diffing import diff
     from seccomp_kit.io import convert, dump, dumps, load, loads
+    from seccomp_kit.libseccomp.compile import CompiledFilter, compile_profile
     from seccomp_kit.match import Matcher, Verdict
-    from seccomp_kit.merging import extend, merge, normalize
-    from seccomp_kit.resolving import resolve
-    from seccomp_kit.runner import run
+    from seccomp_kit.record.runner import run
     from seccomp_kit.validation import validate

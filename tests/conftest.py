@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+DATA_DIR = ROOT / "tests" / "data"
 IN_CI = os.environ.get("CI") == "true"
 
 settings.register_profile(

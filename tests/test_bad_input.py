@@ -224,9 +224,9 @@ def test_any_bytes_give_a_profile_or_a_seccomp_kit_error(data: bytes) -> None:
 def test_non_ascii_digits_in_user_input_are_clear_errors() -> None:
     """str.isdigit() accepts "²", which int() refuses: such input must be an error naming it,
     not a traceback."""
+    from seccomp_kit.algebra.resolving import resolve
     from seccomp_kit.errors import InputError
     from seccomp_kit.record import build_profile
-    from seccomp_kit.resolving import resolve
 
     profile = sk.Profile(default_action="SCMP_ACT_ALLOW")
     with pytest.raises(InputError, match="kernel version"):

@@ -23,7 +23,7 @@ from seccomp_kit.model import (
     SourceText,
     SyscallRule,
 )
-from seccomp_kit.strategies import profiles
+from seccomp_kit.testing.strategies import profiles
 
 
 def test_enum_values_are_the_spec_literals() -> None:

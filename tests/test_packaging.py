@@ -60,8 +60,8 @@ def test_wheel_carries_the_c_extension_under_a_platform_tag(wheel: Path) -> None
         pytest.skip("no C compiler: the wheel is pure Python")
     names = zipfile.ZipFile(wheel).namelist()
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    assert f"seccomp_kit/_auditscan{suffix}" in names
-    assert "seccomp_kit/_auditscan.pyi" in names
+    assert f"seccomp_kit/audit/_scan{suffix}" in names
+    assert "seccomp_kit/audit/_scan.pyi" in names
     assert not wheel.name.endswith("-py3-none-any.whl")  # a platform wheel, not pure
     meta = next(n for n in names if n.endswith(".dist-info/WHEEL"))
     assert "Root-Is-Purelib: false" in zipfile.ZipFile(wheel).read(meta).decode()
@@ -74,7 +74,7 @@ def test_installed_wheel_reads_data_through_importlib_resources(
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(target)  # a wheel is a zip laid out as site-packages
     probe = (
-        "import json, seccomp_kit, seccomp_kit.resources as r, seccomp_kit.audit as a;"
+        "import json, seccomp_kit, seccomp_kit.io.resources as r, seccomp_kit.audit as a;"
         "print(json.dumps({'file': seccomp_kit.__file__,"
         " 'schemas': sorted(p.name for p in r.schemas_dir().iterdir()),"
         " 'profiles': r.profile_names(), 'native': a.AuditParser().native}))"

@@ -20,13 +20,13 @@ import yaml
 
 import seccomp_kit as sk
 from seccomp_kit import kubernetes as k8s
-from seccomp_kit.arches import native_arch
-from seccomp_kit.compile import compile_profile
+from seccomp_kit.algebra.resolving import resolve
 from seccomp_kit.diagnostics import Severity
-from seccomp_kit.resolving import resolve
-from seccomp_kit.resources import profile_names, profiles_dir, read_profile_text
-from seccomp_kit.runner import run
+from seccomp_kit.io.resources import profile_names, profiles_dir, read_profile_text
+from seccomp_kit.libseccomp.compile import compile_profile
+from seccomp_kit.record.runner import run
 from seccomp_kit.syscalls import table
+from seccomp_kit.syscalls.arches import native_arch
 from seccomp_kit.validation import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,9 +185,9 @@ def test_runtime_default_needs_resolving_before_it_becomes_a_seccompprofile() ->
 
 
 # -- on the kernel -----------------------------------------------------------------------------
-# Commands run through seccomp_kit.runner.run (the filter is loaded right before execve). Where a
-# test needs the process in the background or its pid, tests/data/k8s/seccomp_exec.py loads the
-# same compiled program and execs the command.
+# Commands run through seccomp_kit.record.runner.run (the filter is loaded right before execve).
+# Where a test needs the process in the background or its pid, tests/data/k8s/seccomp_exec.py
+# loads the same compiled program and execs the command.
 
 
 def _bpf_file(tmp_path: Path, profile: sk.Profile) -> tuple[Path, int]:
@@ -237,8 +237,8 @@ def test_log_all_lets_commands_run_under_a_loaded_filter() -> None:
 @pytest.mark.kernel
 def test_log_all_records_every_syscall_of_the_command(tmp_path: Path) -> None:
     """The records reach the audit multicast group (no printk rate limit there)."""
-    from seccomp_kit._netlink_audit import AuditMulticast
     from seccomp_kit.audit import parse_line
+    from seccomp_kit.audit._netlink import AuditMulticast
 
     bpf_path, flags = _bpf_file(tmp_path, _load("log-all"))
     cmd = [sys.executable, str(EXEC_HELPER), str(bpf_path), str(flags), "/bin/sh", "-c", "exit 3"]

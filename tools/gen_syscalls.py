@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate ``seccomp_kit/_syscall_table.py`` from libseccomp's ``syscalls.csv``.
+"""Generate ``seccomp_kit/syscalls/_generated.py`` from libseccomp's ``syscalls.csv``.
 
 Usage: python tools/gen_syscalls.py [CSV] [-o OUT]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT.parent / "shared" / "corpus" / "libseccomp" / "syscalls.csv"
 KVER_CSV = ROOT / "tools" / "syscall_kernel_versions.csv"
-OUT = ROOT / "seccomp_kit" / "_syscall_table.py"
+OUT = ROOT / "seccomp_kit" / "syscalls" / "_generated.py"
 
 _HEADER_RE = re.compile(r"#syscall \((?P<version>[^)]*)\)")
 

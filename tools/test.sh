@@ -13,6 +13,7 @@ python3 -m venv .venv
 .venv/bin/ruff check seccomp_kit tests benchmarks tools hatch_build.py
 .venv/bin/ruff format --check seccomp_kit tests benchmarks tools hatch_build.py
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -q "$@"
 if [ "${CI:-}" = "true" ]; then
   # The thorough Hypothesis profile runs the property tests again with many more examples.

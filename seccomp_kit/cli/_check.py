@@ -16,11 +16,11 @@ from typing import Any
 
 import click
 
-from seccomp_kit.arches import native_arch, parse_arch
 from seccomp_kit.cli._common import arch_option, load_profile
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
 from seccomp_kit.model import Arch, Profile
+from seccomp_kit.syscalls.arches import native_arch, parse_arch
 
 __all__ = ["command"]
 
@@ -39,7 +39,7 @@ def _prepare(
 ) -> Matcher:
     if profile.arch_map or any(r.includes or r.excludes for r in profile.syscalls):
         # moby's dialect: resolve for this host the way the engine would before the runtime
-        from seccomp_kit.resolving import resolve
+        from seccomp_kit.algebra.resolving import resolve
 
         profile = resolve(
             profile, arch=host, capabilities=caps, kernel=kernel or os.uname().release
@@ -149,7 +149,7 @@ def _original_location(original: Profile, v: Verdict) -> str | None:
     (moby) profile, whose rule indices differ from the file's."""
     if v.rule is None or original.source is None or v.location() is not None:
         return None
-    from seccomp_kit._positions import line_column, locate
+    from seccomp_kit.io._positions import line_column, locate
 
     for i, rule in enumerate(original.syscalls):
         if v.rule.name in rule.names and set(v.rule.conditions) <= set(rule.args):

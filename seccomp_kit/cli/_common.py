@@ -35,7 +35,7 @@ def arch_option(ctx: click.Context, param: click.Parameter, value: str | None) -
     """Click callback for an ``--arch``-like option: any spelling :func:`parse_arch` takes."""
     if value is None:
         return None
-    from seccomp_kit.arches import parse_arch
+    from seccomp_kit.syscalls.arches import parse_arch
 
     try:
         return parse_arch(value)

@@ -38,8 +38,8 @@ _KERNEL = click.option(
 def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Profile:
     profile = load_profile(name)
     if any(r.includes or r.excludes for r in profile.syscalls):
-        from seccomp_kit.arches import native_arch, parse_arch
-        from seccomp_kit.resolving import resolve
+        from seccomp_kit.algebra.resolving import resolve
+        from seccomp_kit.syscalls.arches import native_arch, parse_arch
 
         host = native_arch() if arch == "native" else parse_arch(arch)
         if kernel is None and host is native_arch():
@@ -81,7 +81,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
 
     Without -o, --pfc or --disasm the disassembly is printed. A summary goes to stderr.
     """
-    from seccomp_kit.compile import compile_profile
+    from seccomp_kit.libseccomp.compile import compile_profile
 
     compiled = compile_profile(_load(file, arch, caps, kernel), arch=arch, runtime=runtime)
     arches = ", ".join(a.value for a in compiled.architectures)
@@ -136,7 +136,7 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
 
     Put -- before the command: seccomp-kit run --profile p.json -- ls -l
     """
-    from seccomp_kit.runner import run
+    from seccomp_kit.record.runner import run
 
     profile = _load(profile_file, "native", caps, kernel)
     if not report:

@@ -51,7 +51,7 @@ def merge_command(files: tuple[str, ...], output: str, strategy: str) -> None:
     without changing meaning are refused with an error naming the files and the field.
     Exit status: 0 written, 2 unreadable or incompatible input.
     """
-    from seccomp_kit.merging import merge
+    from seccomp_kit.algebra.merging import merge
 
     _write(merge(*(load_profile(f) for f in files), strategy=strategy), output)
 
@@ -65,7 +65,7 @@ def normalize_command(file: str, output: str) -> None:
     Unconditional names are grouped by action and errno and sorted; duplicates, rules
     equal to the default and rules a runtime never reaches are dropped.
     """
-    from seccomp_kit.merging import normalize
+    from seccomp_kit.algebra.merging import normalize
 
     _write(normalize(load_profile(file)), output)
 
@@ -87,7 +87,7 @@ def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str)
 
     Exit status like diff(1): 0 same effect, 1 the effect differs, 2 unreadable input.
     """
-    from seccomp_kit.diffing import diff
+    from seccomp_kit.algebra.diffing import diff
 
     result = diff(load_profile(a), load_profile(b), arch=arch)
     if fmt == "json":
@@ -131,7 +131,7 @@ def resolve_command(
     skips the rule; includes.caps: all are needed; arches in native names; minKernel),
     and the host's archMap entry becomes 'architectures'.
     """
-    from seccomp_kit.resolving import resolve
+    from seccomp_kit.algebra.resolving import resolve
 
     if kernel == "host":
         kernel = os.uname().release

@@ -213,7 +213,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         )
         arches = opts["arches"] or None
         if arches:
-            from seccomp_kit.arches import parse_arch
+            from seccomp_kit.syscalls.arches import parse_arch
 
             arches = [parse_arch(a) for a in arches]
         status = 0

@@ -10,7 +10,7 @@ from seccomp_kit.cli._common import arch_option, located
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, render, to_json_text
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.model import Arch
-from seccomp_kit.semantics import parse_kernel
+from seccomp_kit.validation.semantics import parse_kernel
 
 __all__ = ["command"]
 

@@ -1,0 +1,179 @@
+"""libseccomp's rule databases for a translation: one per architecture, grouped by audit code.
+
+Where each rule lands (socket and SysV IPC calls also through ``socketcall``/``ipc`` on the
+architectures that multiplex them), which additions libseccomp refuses (EEXIST) and which it would
+never finish (its database loops on some overlapping conditions). Compiling asks this module
+before calling libseccomp, so a profile that would hang the runtime is refused instead; the
+matcher walks the databases it builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from seccomp_kit import syscalls
+from seccomp_kit.bpf import kernel_arch_code as kernel_audit
+from seccomp_kit.errors import ProfileError
+from seccomp_kit.libseccomp._db import LOOPS, SyscallDB, SysEntry
+from seccomp_kit.libseccomp.translate import RuleAdd, Translation
+from seccomp_kit.model import Arch, ArgCondition, Operator
+from seccomp_kit.syscalls.arches import arch_info
+
+__all__ = [
+    "MUX_ARCHES",
+    "MUX_CALLS",
+    "Group",
+    "LibseccompLoopError",
+    "build_groups",
+    "chain",
+    "check_finishes",
+]
+
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+
+# libseccomp multiplexes these through socketcall/ipc on the architectures below: it adds each
+# such rule once for the multiplexer (argument 0 compared with the sub-call number) and once for
+# the direct syscall where one exists.
+_SOCKET_CALLS = (
+    "socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername", "socketpair",
+    "send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt", "getsockopt", "sendmsg",
+    "recvmsg", "accept4", "recvmmsg", "sendmmsg",
+)  # fmt: skip
+_IPC_CALLS = {
+    "semop": 1, "semget": 2, "semctl": 3, "semtimedop": 4, "msgsnd": 11, "msgrcv": 12,
+    "msgget": 13, "msgctl": 14, "shmat": 21, "shmdt": 22, "shmget": 23, "shmctl": 24,
+}  # fmt: skip
+MUX_CALLS: dict[str, tuple[str, int]] = {
+    **{name: ("socketcall", i + 1) for i, name in enumerate(_SOCKET_CALLS)},
+    **{name: ("ipc", sub) for name, sub in _IPC_CALLS.items()},
+}
+MUX_ARCHES = frozenset(
+    {Arch.X86, Arch.MIPS, Arch.MIPSEL, Arch.PPC, Arch.PPC64, Arch.PPC64LE, Arch.S390, Arch.S390X}
+)
+
+
+def chain(conditions: Iterable[ArgCondition]) -> list[tuple[int, Operator, int, int]]:
+    out: list[tuple[int, Operator, int, int]] = []
+    for c in conditions:
+        op = Operator(c.op)
+        if op is Operator.MASKED_EQ:
+            out.append((c.index, op, c.value, c.effective_value_two))
+        else:
+            out.append((c.index, op, _U64, c.value))
+    return out
+
+
+class Group:
+    """The filter's section for one audit code: one or two architectures' databases."""
+
+    __slots__ = ("arches", "audit", "entries", "x32_only", "x86_64_only")
+
+    def __init__(self, audit: int, arches: list[Arch], dbs: list[SyscallDB]) -> None:
+        self.audit = audit
+        self.arches = arches
+        self.entries: dict[int, SysEntry] = {}
+        for db in dbs:
+            self.entries.update(db.entries)
+        self.x86_64_only = arches == [Arch.X86_64]
+        self.x32_only = arches == [Arch.X32]
+
+
+class LibseccompLoopError(ProfileError):
+    """libseccomp would never return from adding a rule (the runtime would hang)."""
+
+
+def build_groups(
+    t: Translation, *, skip: frozenset[tuple[RuleAdd, Arch]] = frozenset()
+) -> dict[int, Group]:
+    """libseccomp's rule database for every architecture of ``t``, grouped by audit code.
+
+    ``skip`` names (rule, architecture) pairs the filter does not carry (see
+    :func:`seccomp_kit.libseccomp.compile.missing_rules`).
+
+    Raises :class:`ProfileError` where libseccomp refuses a rule (EEXIST) or would never finish
+    adding it (its database loops on some overlapping conditions).
+    """
+    by_audit: dict[int, tuple[list[Arch], list[SyscallDB]]] = {}
+    for arch in t.architectures:
+        info = arch_info(arch)
+        db = SyscallDB(info.bits)
+        mux = arch in MUX_ARCHES
+        table = syscalls.table(arch)
+        for rule in _rules_on(t, arch):
+            if skip and (rule, arch) in skip:
+                continue
+            conds = chain(rule.conditions)
+            leaf = (rule.action, rule)
+            if mux and rule.name in MUX_CALLS:
+                via, sub = MUX_CALLS[rule.name]
+                mux_nr = table.number(via)
+                if mux_nr is not None:
+                    mux_chain = [c for c in conds if c[0] != 0]
+                    mux_chain.append((0, Operator.EQ, _U64, sub))
+                    _add(db, mux_nr, mux_chain, leaf, rule=rule, arch=arch)
+            nr = rule.number(arch)
+            if nr is not None:
+                _add(db, nr, conds, leaf, rule=rule, arch=arch)
+        arches, dbs = by_audit.setdefault(kernel_audit(arch), ([], []))
+        arches.append(arch)
+        dbs.append(db)
+    return {audit: Group(audit, a, d) for audit, (a, d) in by_audit.items()}
+
+
+def check_finishes(t: Translation) -> None:
+    """Raise where libseccomp would refuse (EEXIST) or never finish adding ``t``'s rules.
+
+    Only a syscall number that receives several rules, one of them conditional, can loop or
+    clash, so only those rules are modelled. A number belongs to one name on each architecture
+    (the tables have no aliases), except that on x86, s390 and the others that multiplex
+    socketcall/ipc a socket call's rule also lands on the multiplexer's number.
+    """
+    groups: dict[str, list[RuleAdd]] = {}
+    for rule in t.rules:
+        groups.setdefault(rule.name, []).append(rule)
+    if any(arch in MUX_ARCHES for arch in t.architectures):
+        for rule in t.rules:
+            via = MUX_CALLS[rule.name][0] if rule.name in MUX_CALLS else rule.name
+            if via in ("socketcall", "ipc"):
+                groups.setdefault(f"{via} family", []).append(rule)
+    risky = {
+        id(rule)
+        for rules in groups.values()
+        if len(rules) > 1 and any(r.conditions for r in rules)
+        for rule in rules
+    }
+    if risky:
+        build_groups(attrs.evolve(t, rules=tuple(r for r in t.rules if id(r) in risky)))
+
+
+def _rules_on(t: Translation, arch: Arch) -> Iterable[RuleAdd]:
+    for rule in t.rules:
+        if rule.number(arch) is not None or (arch in MUX_ARCHES and rule.name in MUX_CALLS):
+            yield rule
+
+
+def _add(
+    db: SyscallDB,
+    nr: int,
+    chain: Sequence[tuple[int, Operator, int, int]],
+    leaf: tuple[int, RuleAdd],
+    *,
+    rule: RuleAdd,
+    arch: Arch,
+) -> None:
+    rc = db.add(nr, chain, leaf)
+    if rc == LOOPS:
+        raise LibseccompLoopError(
+            f"libseccomp 2.5 never finishes adding the rule for {rule.name!r} on"
+            f" {arch.value}: its rule database loops on these overlapping conditions (the"
+            " runtime would hang); change or split the conditions",
+            path=(*rule.path, "names", rule.name_index),
+        )
+    if rc < 0:
+        raise ProfileError(
+            f"libseccomp refuses the rule for {rule.name!r} on {arch.value} (EEXIST): an"
+            " earlier rule has the same argument conditions with a different action",
+            path=(*rule.path, "names", rule.name_index),
+        )
