@@ -16,3 +16,8 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# Real runtimes for the conformance tests: Debian 12's runc and crun here, Debian 13's in a
+# chroot (tools/runtimes.sh; idempotent, fast when everything is present).
+if [ "$(id -u)" = 0 ] && [ "${SECCOMP_KIT_NO_RUNTIMES:-0}" != 1 ]; then
+  bash "$(dirname "$0")/runtimes.sh"
+fi
