@@ -15,10 +15,18 @@ __all__ = ["compile_command", "run_command"]
 
 _RUNTIME = click.option(
     "--runtime",
-    type=click.Choice(["runc", "crun"]),
     default="runc",
     show_default=True,
-    help="Compile the profile the way this runtime does.",
+    metavar="RUNTIME[@VERSION]",
+    help="Compile the profile the way this runtime does: runc, crun, runc@1.1.5, crun@1.21,"
+    " oci, or host (the runtime on this node).",
+)
+_LIBSECCOMP = click.option(
+    "--libseccomp",
+    default="installed",
+    show_default=True,
+    metavar="VERSION",
+    help="The libseccomp the runtime links: installed, 2.5.4, 2.6.0...",
 )
 _CAPS = click.option(
     "--cap",
@@ -67,6 +75,12 @@ def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Pr
 @click.option("--disasm", is_flag=True, help="Print the program, disassembled.")
 @_CAPS
 @_KERNEL
+@_LIBSECCOMP
+@click.option(
+    "--place-unknown",
+    is_flag=True,
+    help="Place names the target's libseccomp cannot resolve by their number (no runtime does).",
+)
 def compile_command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
     arch: str,
@@ -76,20 +90,39 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
     disasm: bool,
     caps: tuple[str, ...],
     kernel: str | None,
+    libseccomp: str,
+    place_unknown: bool,
 ) -> None:
     """Compile FILE to the BPF program the runtime would load.
 
     Without -o, --pfc or --disasm the disassembly is printed. A summary goes to stderr.
     """
+    from seccomp_kit.bpf import action_text
     from seccomp_kit.libseccomp.compile import compile_profile
+    from seccomp_kit.libseccomp.translate import SkipReason
 
-    compiled = compile_profile(_load(file, arch, caps, kernel), arch=arch, runtime=runtime)
+    compiled = compile_profile(
+        _load(file, arch, caps, kernel),
+        arch=arch,
+        runtime=runtime,
+        libseccomp=libseccomp,
+        place_unknown=place_unknown,
+    )
+    t = compiled.translation
     arches = ", ".join(a.value for a in compiled.architectures)
     summary = (
         f"{len(compiled)} instructions ({compiled.stub_length} in runc's ENOSYS stub) for"
-        f" {arches}; load flags {compiled.load_flags:#x}"
+        f" {arches}; load flags {compiled.load_flags:#x}; as {t.target.label}"
     )
     click.echo(summary, err=True)
+    dropped = sorted({s.name for s in t.skipped if s.reason is SkipReason.UNRESOLVED})
+    if dropped:
+        click.echo(
+            f"warning: {t.target.libseccomp.label} cannot resolve {len(dropped)} syscall(s)"
+            f" ({', '.join(dropped)}): the runtime drops them, so they get the default action"
+            f" {action_text(t.default_action)} (--place-unknown places them by number)",
+            err=True,
+        )
     _unnamed(compiled.placed, "note", "checked by number ahead of its program")
     _unnamed(
         compiled.unplaced, "warning", "their rules have argument conditions and are missing there"

@@ -16,7 +16,7 @@ import attrs
 from seccomp_kit import syscalls
 from seccomp_kit.bpf import kernel_arch_code as kernel_audit
 from seccomp_kit.errors import ProfileError
-from seccomp_kit.libseccomp._db import LOOPS, SyscallDB, SysEntry
+from seccomp_kit.libseccomp._db import LOOPS, Node, SyscallDB, SysEntry
 from seccomp_kit.libseccomp.translate import RuleAdd, Translation
 from seccomp_kit.model import Arch, ArgCondition, Operator
 from seccomp_kit.syscalls.arches import arch_info
@@ -68,10 +68,15 @@ def chain(conditions: Iterable[ArgCondition]) -> list[tuple[int, Operator, int, 
 class Group:
     """The filter's section for one audit code: one or two architectures' databases."""
 
-    __slots__ = ("arches", "audit", "entries", "x32_only", "x86_64_only")
+    __slots__ = ("arches", "audit", "entries", "pseudo_first", "x32_only", "x86_64_only")
 
-    def __init__(self, audit: int, arches: list[Arch], dbs: list[SyscallDB]) -> None:
+    def __init__(
+        self, audit: int, arches: list[Arch], dbs: list[SyscallDB], pseudo_first: bool = False
+    ) -> None:
         self.audit = audit
+        self.pseudo_first = pseudo_first
+        """libseccomp (2.5 and 2.6) generates this section without loading the syscall number: its
+        first syscall is a pseudo-syscall (see :func:`_pseudo_first`)."""
         self.arches = arches
         self.entries: dict[int, SysEntry] = {}
         for db in dbs:
@@ -96,17 +101,22 @@ def build_groups(
     adding it (its database loops on some overlapping conditions).
     """
     by_audit: dict[int, tuple[list[Arch], list[SyscallDB]]] = {}
+    pseudo_first: set[int] = set()
     for arch in t.architectures:
         info = arch_info(arch)
         db = SyscallDB(info.bits)
-        mux = arch in MUX_ARCHES
         table = syscalls.table(arch)
+        pseudo = SyscallDB(info.bits)  # the pseudo-syscall entries, one per name
+        pseudo_keys: dict[str, int] = {}
         for rule in _rules_on(t, arch):
             if skip and (rule, arch) in skip:
                 continue
             conds = chain(rule.conditions)
             leaf = (rule.action, rule)
-            if mux and rule.name in MUX_CALLS:
+            if _multiplexed(t, rule, arch):
+                if rule.number(arch) is None:
+                    key = pseudo_keys.setdefault(rule.name, -1 - len(pseudo_keys))
+                    pseudo.add(key, conds, leaf)
                 via, sub = MUX_CALLS[rule.name]
                 mux_nr = table.number(via)
                 if mux_nr is not None:
@@ -119,7 +129,46 @@ def build_groups(
         arches, dbs = by_audit.setdefault(kernel_audit(arch), ([], []))
         arches.append(arch)
         dbs.append(db)
-    return {audit: Group(audit, a, d) for audit, (a, d) in by_audit.items()}
+        if (
+            pseudo.entries
+            and t.target.libseccomp.pseudo_section_bug
+            and not t.binary_tree
+            and _pseudo_first(db, pseudo)
+        ):
+            pseudo_first.add(kernel_audit(arch))
+    return {audit: Group(audit, a, d, audit in pseudo_first) for audit, (a, d) in by_audit.items()}
+
+
+def _multiplexed(t: Translation, rule: RuleAdd, arch: Arch) -> bool:
+    if t.placed_by_number:  # our tables: libseccomp multiplexes where these arches have it
+        return arch in MUX_ARCHES and rule.name in MUX_CALLS
+    return arch in rule.multiplexed
+
+
+def _nodes(node: Node | None, seen: set[int]) -> int:
+    count = 0
+    while node is not None:
+        if id(node) not in seen:
+            seen.add(id(node))
+            count += 1 + _nodes(node.nxt_t, seen) + _nodes(node.nxt_f, seen)
+        node = node.lvl_nxt
+    return count
+
+
+def _priority(nodes: int) -> int:
+    # libseccomp ranks a syscall's block by 0xffff minus the comparisons in its tree.
+    return 0xFFFF - nodes
+
+
+def _pseudo_first(db: SyscallDB, pseudo: SyscallDB) -> bool:
+    """libseccomp (2.5 and 2.6) sorts an architecture's syscalls by priority (fewest
+    comparisons first), then by number as unsigned, highest first, and loads the syscall number
+    while generating the first one; a pseudo-syscall (a multiplexed call with no number of its own there) is
+    skipped by the generator, and its load with it, when it comes first. Pseudo numbers are
+    above every real one, so a pseudo entry comes first when no real entry ranks higher."""
+    real = max((_priority(_nodes(e.chains, set())) for e in db.entries.values()), default=-1)
+    best = max(_priority(_nodes(e.chains, set())) for e in pseudo.entries.values())
+    return best >= real
 
 
 def check_finishes(t: Translation) -> None:
@@ -133,7 +182,7 @@ def check_finishes(t: Translation) -> None:
     groups: dict[str, list[RuleAdd]] = {}
     for rule in t.rules:
         groups.setdefault(rule.name, []).append(rule)
-    if any(arch in MUX_ARCHES for arch in t.architectures):
+    if any(_multiplexed(t, r, a) for r in t.rules for a in t.architectures):
         for rule in t.rules:
             via = MUX_CALLS[rule.name][0] if rule.name in MUX_CALLS else rule.name
             if via in ("socketcall", "ipc"):
@@ -150,7 +199,7 @@ def check_finishes(t: Translation) -> None:
 
 def _rules_on(t: Translation, arch: Arch) -> Iterable[RuleAdd]:
     for rule in t.rules:
-        if rule.number(arch) is not None or (arch in MUX_ARCHES and rule.name in MUX_CALLS):
+        if rule.number(arch) is not None or _multiplexed(t, rule, arch):
             yield rule
 
 

@@ -26,7 +26,10 @@ __all__ = [
     "ARCH_NATIVE",
     "NR_SCMP_ERROR",
     "LibFilter",
+    "Libseccomp",
     "api_level",
+    "for_version",
+    "installed",
     "library",
     "native_token",
     "resolve_name",
@@ -47,6 +50,8 @@ NR_SCMP_ERROR = -1
 # environment variable that names the shared library to load instead of searching for it; tests
 # point it at a missing file to check the behaviour without libseccomp.
 LIBRARY_ENV = "SECCOMP_KIT_LIBSECCOMP"
+# where other versions of the library can be found (compiling for another target's libseccomp)
+PATH_ENV = "SECCOMP_KIT_LIBSECCOMP_PATH"
 
 
 class _ArgCmp(ctypes.Structure):
@@ -83,15 +88,7 @@ _SIGNATURES: dict[str, tuple[tuple[object, ...], object]] = {
 }
 
 
-@cache
-def library() -> ctypes.CDLL:
-    """The opened libseccomp, with argument types declared."""
-    path = os.environ.get(LIBRARY_ENV) or ctypes.util.find_library("seccomp")
-    if path is None:
-        raise LibseccompUnavailableError(
-            "libseccomp is not installed (no libseccomp.so.2 on the library path);"
-            " install it (Debian/Ubuntu: libseccomp2, Fedora: libseccomp)"
-        )
+def _open(path: str) -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(path)
     except OSError as exc:
@@ -108,31 +105,118 @@ def library() -> ctypes.CDLL:
     return lib
 
 
+class Libseccomp:
+    """One loaded libseccomp library (several versions can be loaded side by side)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.cdll = _open(path)
+        v = _Version.from_address(self.cdll.seccomp_version())
+        self.version: tuple[int, int, int] = (v.major, v.minor, v.micro)
+        self.api_level = int(self.cdll.seccomp_api_get())
+        self.native_token = int(self.cdll.seccomp_arch_native())
+
+    def resolve_name(self, name: str) -> int:
+        """The number for ``name`` on libseccomp's native architecture (negative: a pseudo
+        number, -1: unknown)."""
+        return int(self.cdll.seccomp_syscall_resolve_name(name.encode()))
+
+    def resolve_name_arch(self, token: int, name: str) -> int:
+        return int(self.cdll.seccomp_syscall_resolve_name_arch(token, name.encode()))
+
+    def filter(self, default_action: int) -> LibFilter:
+        return LibFilter(default_action, self)
+
+
 @cache
+def installed() -> Libseccomp:
+    """The libseccomp this process finds (``$SECCOMP_KIT_LIBSECCOMP`` names another file)."""
+    path = os.environ.get(LIBRARY_ENV) or ctypes.util.find_library("seccomp")
+    if path is None:
+        raise LibseccompUnavailableError(
+            "libseccomp is not installed (no libseccomp.so.2 on the library path);"
+            " install it (Debian/Ubuntu: libseccomp2, Fedora: libseccomp)"
+        )
+    return Libseccomp(path)
+
+
+def _candidates() -> list[str]:
+    """Library files that may hold other libseccomp versions: ``$SECCOMP_KIT_LIBSECCOMP_PATH``
+    (files or folders, ``:``-separated), the system's library folders, and the Debian 13
+    chroot that ``tools/runtimes.sh`` builds."""
+    places = [p for p in os.environ.get(PATH_ENV, "").split(os.pathsep) if p]
+    trixie = os.environ.get("SECCOMP_KIT_TRIXIE_ROOT", "/var/cache/seccomp-kit/trixie")
+    places += ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"]
+    places.append(os.path.join(trixie, "usr/lib/x86_64-linux-gnu"))
+    found: list[str] = []
+    for place in places:
+        if os.path.isfile(place):
+            found.append(place)
+        elif os.path.isdir(place):
+            try:
+                names = sorted(os.listdir(place))
+            except OSError:
+                continue
+            found += [os.path.join(place, n) for n in names if n.startswith("libseccomp.so.2.")]
+    return found
+
+
+@cache
+def for_version(version: tuple[int, int, int]) -> Libseccomp:
+    """A loaded libseccomp of exactly ``version`` (the installed one when it is that version).
+
+    Raises :class:`LibseccompUnavailableError` naming what was found when none is."""
+    seen: list[str] = []
+    try:
+        lib = installed()
+        if lib.version == version:
+            return lib
+        seen.append(f"{'.'.join(map(str, lib.version))} at {lib.path}")
+    except LibseccompUnavailableError as exc:
+        seen.append(str(exc))
+    for path in _candidates():
+        if os.path.realpath(path) in {os.path.realpath(s.split(" at ")[-1]) for s in seen}:
+            continue
+        try:
+            lib = Libseccomp(path)
+        except LibseccompUnavailableError:
+            continue
+        if lib.version == version:
+            return lib
+        seen.append(f"{'.'.join(map(str, lib.version))} at {path}")
+    wanted = ".".join(map(str, version))
+    raise LibseccompUnavailableError(
+        f"compiling for libseccomp {wanted} needs that library; found {'; '.join(seen)}."
+        f" Name it with {PATH_ENV}=/path/to/libseccomp.so.{wanted}"
+    )
+
+
+def library() -> ctypes.CDLL:
+    """The installed libseccomp, with argument types declared."""
+    return installed().cdll
+
+
 def version() -> tuple[int, int, int]:
-    v = _Version.from_address(library().seccomp_version())
-    return (v.major, v.minor, v.micro)
+    return installed().version
 
 
-@cache
 def api_level() -> int:
-    return int(library().seccomp_api_get())
+    return installed().api_level
 
 
-@cache
 def native_token() -> int:
     """libseccomp's own architecture (the one whose numbers it takes without translation)."""
-    return int(library().seccomp_arch_native())
+    return installed().native_token
 
 
 def resolve_name(name: str) -> int:
     """libseccomp's number for ``name`` on its native architecture (negative: pseudo number,
     -1: unknown)."""
-    return int(library().seccomp_syscall_resolve_name(name.encode()))
+    return installed().resolve_name(name)
 
 
 def resolve_name_arch(token: int, name: str) -> int:
-    return int(library().seccomp_syscall_resolve_name_arch(token, name.encode()))
+    return installed().resolve_name_arch(token, name)
 
 
 def _read_fd(fd: int) -> bytes:
@@ -146,9 +230,9 @@ def _read_fd(fd: int) -> bytes:
 class LibFilter:
     """One ``scmp_filter_ctx``; released when closed or collected."""
 
-    def __init__(self, default_action: int) -> None:
+    def __init__(self, default_action: int, lib: Libseccomp | None = None) -> None:
         self._ctx: int | None = None
-        self._lib = library()
+        self._lib = (lib or installed()).cdll
         ctx = self._lib.seccomp_init(default_action)
         if not ctx:
             raise ValueError(f"libseccomp refused the default action {default_action:#010x}")

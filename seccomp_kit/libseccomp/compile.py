@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import errno as _errno
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 import attrs
@@ -41,6 +41,7 @@ from seccomp_kit.errors import CompileError, ProfileError
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp import _ffi as lib
 from seccomp_kit.libseccomp._build import LibseccompLoopError, check_finishes
+from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, RuleAdd, Translation, translate
 from seccomp_kit.model import Arch, Flag, Operator, Profile
 from seccomp_kit.syscalls.arches import arch_info
@@ -121,7 +122,8 @@ class CompiledFilter:
         :attr:`placed` section, which are not libseccomp's). Built on first use: it means
         building the libseccomp filter again."""
         if not self._pfc:
-            text, _ = _export(self.translation, self.bad_arch_action, "pfc")
+            t = self.translation
+            text, _ = _export(t, self.bad_arch_action, "pfc", library_for(t))
             self._pfc.append(text.decode())
         return self._pfc[0]
 
@@ -148,12 +150,31 @@ class CompiledFilter:
 
 
 def compile_profile(
-    profile: Profile, *, arch: Arch | str = "native", runtime: str = "runc"
+    profile: Profile,
+    *,
+    arch: Arch | str = "native",
+    runtime: str | Target = "runc",
+    libseccomp: str = "installed",
+    place_unknown: bool = False,
 ) -> CompiledFilter:
-    """Compile ``profile`` as ``runtime`` would on a host of architecture ``arch``."""
+    """Compile ``profile`` as ``runtime`` with ``libseccomp`` (see
+    :func:`~seccomp_kit.libseccomp.targets.target`) would on a host of architecture ``arch``.
+
+    Code generation needs that libseccomp version itself: the installed one, or another found
+    through ``$SECCOMP_KIT_LIBSECCOMP_PATH`` (:class:`LibseccompUnavailableError` otherwise).
+    Names the target's libseccomp cannot resolve are dropped, as the runtime drops them;
+    ``place_unknown=True`` places those our tables know by number instead (no runtime does).
+    """
     host = None if arch == "native" else arch
     try:
-        return compile_translation(translate(profile, runtime=runtime, host_arch=host))
+        t = translate(
+            profile,
+            runtime=runtime,
+            host_arch=host,
+            libseccomp=libseccomp,
+            place_unknown=place_unknown,
+        )
+        return compile_translation(t)
     except CompileError as exc:
         _add_position(exc, profile)
         raise
@@ -202,15 +223,15 @@ def _token(arch: Arch) -> int:
 
 
 @cache
-def _syscall_for(name: str, nr: int, arch: Arch, token: int, native: int) -> int | None:
-    """The syscall value to hand libseccomp for ``name`` on ``arch``, or None when libseccomp
-    cannot place it there."""
-    known = lib.resolve_name_arch(token, name)
+def _syscall_for(L: lib.Libseccomp, name: str, nr: int, arch: Arch, token: int) -> int | None:
+    """With ``place_unknown``: the syscall value to hand libseccomp for ``name`` on ``arch``,
+    or None when libseccomp cannot place it there."""
+    known = L.resolve_name_arch(token, name)
     if known == nr or (known < lib.NR_SCMP_ERROR and arch in _MUX_ARCHES):
         # libseccomp knows the name there; on x86 and s390 a negative (pseudo) number means it
         # multiplexes the call (socketcall/ipc) and adds both forms itself, as under runc.
-        return lib.resolve_name(name)
-    if token == native:
+        return L.resolve_name(name)
+    if token == L.native_token:
         return nr
     return None
 
@@ -237,7 +258,7 @@ _FLAG_ATTRS = {
 }
 
 
-def _set_attrs(f: lib.LibFilter, t: Translation, bad_arch_action: int) -> None:
+def _set_attrs(f: lib.LibFilter, t: Translation, bad_arch_action: int, L: lib.Libseccomp) -> None:
     settings: list[tuple[int, int, str, tuple[str | int, ...]]] = [
         (lib.ATTR_CTL_NNP, 0, "SCMP_FLTATR_CTL_NNP", ())
     ]
@@ -253,26 +274,26 @@ def _set_attrs(f: lib.LibFilter, t: Translation, bad_arch_action: int) -> None:
         rc = f.attr_set(attr, value)
         if rc < 0:
             raise CompileError(
-                f"libseccomp {_version()} refused {name}={value}"
+                f"libseccomp {_version(L)} refused {name}={value}"
                 f" ({_errno.errorcode.get(-rc, str(-rc))})",
                 path=path,
             )
 
 
-def _version() -> str:
-    return ".".join(map(str, lib.version()))
+def _version(L: lib.Libseccomp) -> str:
+    return ".".join(map(str, L.version))
 
 
-def _load_flags(t: Translation) -> int:
+def _load_flags(t: Translation, L: lib.Libseccomp) -> int:
     bits = 0
     for i, flag in enumerate(t.flags):
         if flag is Flag.TSYNC and t.runtime == "runc":
             continue  # runc loads the filter itself and does not pass TSYNC
-        if flag is Flag.WAIT_KILLABLE_RECV and t.runtime == "runc" and lib.api_level() < 7:
+        if flag is Flag.WAIT_KILLABLE_RECV and t.runtime == "runc" and L.api_level < 7:
             raise CompileError(
                 "runc sets SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV through libseccomp, which"
                 f" supports it from libseccomp 2.6 (API level 7); the installed libseccomp is"
-                f" {_version()} (API level {lib.api_level()})",
+                f" {_version(L)} (API level {L.api_level})",
                 path=("flags", i),
             )
         bits |= _FLAG_BITS[flag]
@@ -290,10 +311,11 @@ def compile_translation(
     (libseccomp's default, KILL_THREAD, unless a test harness needs something observable).
     """
     t = translation
-    load_flags = _load_flags(t)
+    L = library_for(t)
+    load_flags = _load_flags(t, L)
     _refuse_what_libseccomp_cannot_finish(t)
-    raw, foreign = _export(t, bad_arch_action, "bpf")
-    stub = enosys_stub(t.enosys_limits) if t.enosys_limits is not None else []
+    raw, foreign = _export(t, bad_arch_action, "bpf", L)
+    stub = enosys_stub(t.enosys_limits, t.enosys_empty) if t.enosys_limits is not None else []
     order = "<" if arch_info(t.architectures[0]).little_endian else ">"
     section, placed, unplaced = _by_number(foreign)
     program = bpf.decode(raw, order)
@@ -345,8 +367,31 @@ class _Plan:
     """Rules libseccomp cannot place at all: (rule, our table's number, architecture)."""
 
 
-def _plan(t: Translation) -> _Plan:
-    native = lib.native_token()
+def _by_name(
+    t: Translation, L: lib.Libseccomp
+) -> Iterator[tuple[Arch, int, tuple[tuple[RuleAdd, int], ...]]]:
+    """As runtimes do: every rule by name; libseccomp places it on each architecture (on its
+    own number, through socketcall/ipc, or both), which the translation recorded."""
+    for arch in t.architectures:
+        adds = tuple(
+            (rule, L.resolve_name(rule.name))
+            for rule in t.rules
+            if arch in rule.multiplexed or rule.number(arch) is not None
+        )
+        yield arch, _token(arch), adds
+
+
+def library_for(t: Translation) -> lib.Libseccomp:
+    """The libseccomp that generates ``t``'s code: the installed one, or the target's version."""
+    if t.target.libseccomp_installed or t.placed_by_number:
+        return lib.installed()
+    return lib.for_version(t.target.libseccomp.version)
+
+
+def _plan(t: Translation, L: lib.Libseccomp) -> _Plan:
+    if not t.placed_by_number:
+        return _Plan(tuple(_by_name(t, L)), (), ())
+    native = L.native_token
     per_arch = []
     deferred: list[tuple[RuleAdd, int]] = []
     foreign: list[tuple[RuleAdd, int, Arch]] = []
@@ -355,7 +400,7 @@ def _plan(t: Translation) -> _Plan:
         token = _token(arch)
         adds = []
         for rule, nr in t.rules_for(arch):
-            syscall = _syscall_for(rule.name, nr, arch, token, native)
+            syscall = _syscall_for(L, rule.name, nr, arch, token)
             if syscall is not None:
                 adds.append((rule, syscall))
             elif arch is Arch.X32 and native_seen:
@@ -375,35 +420,35 @@ def missing_rules(t: Translation) -> frozenset[tuple[RuleAdd, Arch]]:
     :attr:`CompiledFilter.unplaced`). Needs libseccomp."""
     if not any(r.conditions for r in t.rules) or len(t.architectures) < 2:
         return frozenset()
-    return frozenset(_by_number(_plan(t).foreign)[2])
+    return frozenset(_by_number(_plan(t, library_for(t)).foreign)[2])
 
 
 def _export(
-    t: Translation, bad_arch_action: int, kind: str
+    t: Translation, bad_arch_action: int, kind: str, L: lib.Libseccomp
 ) -> tuple[bytes, tuple[tuple[RuleAdd, int, Arch], ...]]:
     """Build the libseccomp filter for ``t`` and export it as ``kind`` ("bpf" or "pfc");
     also return the rules libseccomp could not place (rule, number, architecture)."""
-    plan = _plan(t)
-    native = lib.native_token()
+    plan = _plan(t, L)
+    native = L.native_token
     filters: list[lib.LibFilter] = []
     native_filter: lib.LibFilter | None = None
     try:
         for arch, token, adds in plan.per_arch:
             try:
-                f = lib.LibFilter(t.default_action)
+                f = L.filter(t.default_action)
             except ValueError as exc:
                 raise CompileError(
                     f"{exc}{_errno_hint(t.default_action)}",
                     path=("defaultErrnoRet",) if t.default_action & 0xFFFF else ("defaultAction",),
                 ) from None
             filters.append(f)
-            _set_attrs(f, t, bad_arch_action)
+            _set_attrs(f, t, bad_arch_action, L)
             if token != native:
                 f.arch_remove(lib.ARCH_NATIVE)
                 rc = f.arch_add(token)
                 if rc < 0:
                     raise CompileError(
-                        f"the installed libseccomp {_version()} cannot build a filter for"
+                        f"libseccomp {_version(L)} cannot build a filter for"
                         f" {arch.value} ({_errno.errorcode.get(-rc, str(-rc))})",
                         path=("architectures",),
                     )
@@ -488,13 +533,17 @@ def _ret_enosys() -> bpf.Instruction:
     return _i(bpf.RET_K, ERRNO_ENOSYS)
 
 
-def enosys_stub(limits: Sequence[tuple[Arch, int]]) -> list[bpf.Instruction]:
+def enosys_stub(
+    limits: Sequence[tuple[Arch, int]], empty: Sequence[Arch] = ()
+) -> list[bpf.Instruction]:
     """runc's stub: for each kernel architecture, syscall numbers above the highest one the
     profile names return ``ERRNO(ENOSYS)``; everything else falls through to the filter.
 
     Built back to front like runc's ``generateEnosysStub`` so jump offsets are measured from
     the end. runc walks a Go map, so its section order varies between runs; ours is the
-    translation's order (host first). A limit of 0 gets no section, as in runc.
+    translation's order (host first). A limit of 0 gets no section, as in runc; a kernel
+    architecture whose architectures all name no syscall (``empty``) keeps a jump-table entry
+    into the filter, as runc's jump table does for it.
     """
     groups: dict[int, dict[Arch, int]] = {}
     for arch, limit in limits:
@@ -542,8 +591,13 @@ def enosys_stub(limits: Sequence[tuple[Arch, int]]) -> list[bpf.Instruction]:
         tail = section + tail
         jump_table[audit] = len(tail)
     tail = [_ja(len(tail)), *tail]
-    for audit in reversed(groups):
-        jump = len(tail) - jump_table[audit]
+    entries = list(groups)
+    for arch in empty:
+        audit = bpf.kernel_arch_code(arch)
+        if audit not in entries:
+            entries.append(audit)
+    for audit in reversed(entries):
+        jump = len(tail) - jump_table.get(audit, 0)
         if jump <= 255:
             tail = [_i(bpf.JEQ_K, audit, jt=jump), *tail]
         else:

@@ -28,6 +28,8 @@ from types import ModuleType
 import attrs
 
 from seccomp_kit.errors import InputError
+from seccomp_kit.model import Arch
+from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED
 
 __all__ = [
     "LIBSECCOMP_MODELS",
@@ -68,6 +70,8 @@ class RuntimeModel:
     """The stub covers the host's native architecture even when the profile does not list it."""
     flags: bool
     """Accepts the profile's ``flags`` (runc 1.1 refuses any)."""
+    unsupported: frozenset[Arch] = frozenset()
+    """Architectures it has no name for and refuses."""
 
     @property
     def label(self) -> str:
@@ -85,8 +89,9 @@ class LibseccompModel:
     names_module: str
     """The generated module with the names this version resolves per architecture."""
     pseudo_section_bug: bool
-    """2.5's code generator does not reload the syscall number in an architecture section that
-    starts with pseudo-syscalls (socketcall/ipc placements) only."""
+    """The code generator does not load the syscall number in an architecture section whose
+    first syscall is a pseudo-syscall (a multiplexed call without a number of its own there),
+    so the section compares the architecture value instead (measured in 2.5.4 and 2.6.0)."""
     api_level: int
     note: str = ""
 
@@ -127,10 +132,23 @@ class Target:
 # runc: 1.1.0 to 1.1.14 measured as Debian 12's 1.1.5; 1.1.15 and later 1.1 releases measured
 # as Debian 13's 1.1.15; 1.2 and 1.3 from runc's changelog and libcontainer/seccomp (no Debian
 # release ships them).
+_RUNC_NO = RUNC_UNSUPPORTED
 RUNTIME_MODELS: tuple[RuntimeModel, ...] = (
-    RuntimeModel("runc", (1, 1, 5), (1, 1, 0), (1, 1, 15), False, True, False, False),
-    RuntimeModel("runc", (1, 1, 15), (1, 1, 15), (1, 2, 0), False, True, True, False),
-    RuntimeModel("runc", (1, 2, 0), (1, 2, 0), (1, 4, 0), True, True, True, True),
+    RuntimeModel(
+        "runc",
+        (1, 1, 5),
+        (1, 1, 0),
+        (1, 1, 8),
+        False,
+        True,
+        False,
+        False,
+        _RUNC_NO | {Arch.RISCV64},
+    ),
+    # riscv64 joined runc's architecture list in 1.1.8; everything else as in 1.1.5.
+    RuntimeModel("runc", (1, 1, 8), (1, 1, 8), (1, 1, 15), False, True, False, False, _RUNC_NO),
+    RuntimeModel("runc", (1, 1, 15), (1, 1, 15), (1, 2, 0), False, True, True, False, _RUNC_NO),
+    RuntimeModel("runc", (1, 2, 0), (1, 2, 0), (1, 4, 0), True, True, True, True, _RUNC_NO),
     RuntimeModel("crun", (1, 8, 1), (1, 8, 0), (1, 9, 0), False, False, False, True),
     RuntimeModel("crun", (1, 21), (1, 9, 0), (1, 26, 0), False, False, False, True),
 )
@@ -144,7 +162,7 @@ LIBSECCOMP_MODELS: tuple[LibseccompModel, ...] = (
         note="as Debian 12 builds it: its name table is upstream 2.5.5's",
     ),
     LibseccompModel(
-        (2, 6, 0), "seccomp_kit.libseccomp._names_2_6_0", pseudo_section_bug=False, api_level=7
+        (2, 6, 0), "seccomp_kit.libseccomp._names_2_6_0", pseudo_section_bug=True, api_level=7
     ),
 )
 # Versions that resolve and generate exactly like a modelled one.
@@ -222,8 +240,8 @@ def target(runtime: str | Target = "runc", libseccomp: str = "installed") -> Tar
 
     Raises :class:`TargetError` for an unknown runtime, an unmodelled version, or (for
     ``host``) a node without runc or crun. ``installed`` needs the libseccomp library only to
-    read its version; without it, the newest modelled version is assumed and the target says
-    so through :attr:`Target.libseccomp_installed` being False.
+    read its version; without it, the newest modelled version is assumed (compiling, which needs
+    the library itself, then fails naming the cause).
     """
     if isinstance(runtime, Target):
         return runtime
@@ -253,7 +271,8 @@ def _resolve_libseccomp(text: str) -> tuple[LibseccompModel, bool]:
         try:
             return _libseccomp_model(_installed_libseccomp()), True
         except LibseccompUnavailableError:
-            return LIBSECCOMP_MODELS[-1], False
+            # Models answer without the library; compiling then fails naming the cause.
+            return LIBSECCOMP_MODELS[-1], True
     return _libseccomp_model(parse_version(text, "libseccomp version")), False
 
 

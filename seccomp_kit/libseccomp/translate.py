@@ -23,9 +23,14 @@ binary tree when a profile has more than 32 names; runc prepends a stub that ret
 syscall numbers above the highest one the profile names, unless the default action is ALLOW, LOG
 or TRACE. crun does none of the last three.
 
-Names are resolved with our own tables (:mod:`seccomp_kit.syscalls`), per architecture, which is
-what libseccomp does with its pseudo-syscall numbers for a name it knows: a rule applies on the
-architectures where its syscall exists and is dropped on the others.
+What changes between versions is a :class:`~seccomp_kit.libseccomp.targets.Target`: runc 1.1
+refuses any ``flags``, sets no binary tree and (before 1.1.15) builds its stub from the declared
+architectures only; every libseccomp version resolves its own set of names
+(:mod:`seccomp_kit.libseccomp.names`). Names are resolved as the target's libseccomp resolves
+them: a name it does not know is dropped everywhere (the syscall gets the default action); a
+known name lands on the architectures where it has a number, and on those that multiplex it
+through socketcall/ipc. ``place_unknown=True`` instead places names only our tables know by
+their number (what no runtime does; for profiles meant for a newer libseccomp).
 """
 
 from __future__ import annotations
@@ -37,8 +42,16 @@ import attrs
 
 from seccomp_kit import syscalls
 from seccomp_kit.errors import InputError, ProfileError
+from seccomp_kit.libseccomp.names import (
+    Placement,
+    knows_arch,
+    libseccomp_arch_name,
+    placement,
+    resolved_number,
+)
+from seccomp_kit.libseccomp.targets import Target, target
 from seccomp_kit.model import Action, Arch, ArgCondition, Flag, Operator, Profile, SyscallRule
-from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED, native_arch, parse_arch
+from seccomp_kit.syscalls.arches import arch_info, native_arch, parse_arch
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
 
 __all__ = [
@@ -64,7 +77,10 @@ _RUNC_STUB_SKIP_ERRNO = ERRNO_ENOSYS
 
 class SkipReason(enum.StrEnum):
     UNKNOWN_NAME = "unknown-name"
+    """No architecture has this name (in our tables or the target's libseccomp)."""
     EQUALS_DEFAULT = "equals-default"
+    UNRESOLVED = "unresolved"
+    """The target's libseccomp cannot resolve the name: the runtime drops it."""
 
 
 @attrs.frozen
@@ -82,6 +98,8 @@ class RuleAdd:
     path: tuple[str | int, ...]
     """The JSON path of the profile rule: ``("syscalls", i)``."""
     name_index: int
+    multiplexed: tuple[Arch, ...] = ()
+    """Architectures where libseccomp also (or only) places the rule through socketcall/ipc."""
 
     def number(self, arch: Arch) -> int | None:
         for a, nr in self.numbers:
@@ -117,6 +135,14 @@ class Translation:
     numbers above it return ``ERRNO(ENOSYS)``. None where no stub is added."""
     new_listener: bool
     """A NOTIFY rule exists, so the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER."""
+    target: Target
+    """The runtime build and libseccomp version this translation follows (:attr:`runtime` is
+    its translation rules: ``runc``, ``crun`` or ``oci``)."""
+    placed_by_number: bool = False
+    """Names only our tables know were kept by number (``place_unknown=True``)."""
+    enosys_empty: tuple[Arch, ...] = ()
+    """Architectures of runc's stub that name no syscall: runc keeps a jump-table entry for
+    their kernel architecture (into the filter) but no section."""
 
     def rules_for(self, arch: Arch) -> Iterable[tuple[RuleAdd, int]]:
         """The rules that exist on ``arch``, with their syscall number there, in add order."""
@@ -160,7 +186,7 @@ def _check_plain(profile: Profile) -> None:
             )
 
 
-def _filter_arches(profile: Profile, host: Arch, runtime: str) -> tuple[Arch, ...]:
+def _filter_arches(profile: Profile, host: Arch, tgt: Target) -> tuple[Arch, ...]:
     declared: list[Arch | str] = list(profile.architectures)
     if profile.arch_map:
         # moby hands the runtime the archMap entry of the host and its sub-architectures.
@@ -171,10 +197,39 @@ def _filter_arches(profile: Profile, host: Arch, runtime: str) -> tuple[Arch, ..
     for i, arch in enumerate(declared):
         if not isinstance(arch, Arch):
             raise ProfileError(f"unknown architecture {arch!r}", path=("architectures", i))
-        if runtime == "runc" and arch in RUNC_UNSUPPORTED:
-            raise ProfileError(f"runc does not support {arch.value}", path=("architectures", i))
+        if tgt.runtime is not None and arch in tgt.runtime.unsupported:
+            raise ProfileError(
+                f"{tgt.runtime.label} does not support {arch.value} (runc does not know its name)",
+                path=("architectures", i),
+            )
         out.setdefault(arch)
+    for arch in out:
+        if not knows_arch(tgt.libseccomp, arch):
+            where = "the host's architecture" if arch is host else "an architecture"
+            raise ProfileError(
+                f"{tgt.libseccomp.label} does not know {arch.value}"
+                f" ({libseccomp_arch_name(arch)}), {where} of the filter: {_who(tgt)} refuses"
+                " the profile",
+                path=_arch_path(profile, arch),
+            )
+    little = {arch_info(a).little_endian for a in out}
+    if len(little) > 1:
+        raise ProfileError(
+            "big-endian and little-endian architectures in one filter: libseccomp cannot merge"
+            f" them, so {_who(tgt)} refuses the profile ({', '.join(a.value for a in out)})",
+            path=("architectures",),
+        )
     return tuple(out)
+
+
+def _arch_path(profile: Profile, arch: Arch) -> tuple[str | int, ...]:
+    if arch in profile.architectures:
+        return ("architectures", profile.architectures.index(arch))
+    return ("architectures",)
+
+
+def _who(tgt: Target) -> str:
+    return "the runtime" if tgt.runtime is None else tgt.runtime.label
 
 
 def _rule_action(rule: SyscallRule, path: tuple[str | int, ...], runtime: str) -> int:
@@ -213,39 +268,52 @@ def _condition_sets(
 
 
 def translate(
-    profile: Profile, *, runtime: str = "runc", host_arch: Arch | str | None = None
+    profile: Profile,
+    *,
+    runtime: str | Target = "runc",
+    host_arch: Arch | str | None = None,
+    libseccomp: str = "installed",
+    place_unknown: bool = False,
 ) -> Translation:
-    """Translate ``profile`` the way ``runtime`` does on a host of ``host_arch`` (default: this
-    machine). Raises :class:`ProfileError` (with the JSON path) where the runtime refuses the
-    profile."""
-    if runtime not in RUNTIMES:
-        raise InputError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+    """Translate ``profile`` the way ``runtime`` (with ``libseccomp``, see
+    :func:`~seccomp_kit.libseccomp.targets.target`) does on a host of ``host_arch`` (default:
+    this machine). Raises :class:`ProfileError` (with the JSON path) where the runtime or its
+    libseccomp refuses the profile."""
+    tgt = target(runtime, libseccomp)
     host = native_arch() if host_arch is None else parse_arch(host_arch)
     _check_plain(profile)
+    rt = tgt.runtime_name
+    model = tgt.runtime
     default_errno = _effective_errno(
         profile.default_errno_ret, profile.default_errno_name, ("defaultErrnoRet",)
     )
     if not isinstance(profile.default_action, Action):
         raise ProfileError(f"unknown action {profile.default_action!r}", path=("defaultAction",))
     if default_errno is not None and not profile.default_action.takes_errno:
-        if runtime == "crun":
+        if rt != "runc":
             raise ProfileError(
                 f"crun refuses defaultErrnoRet on {profile.default_action.value}",
                 path=("defaultErrnoRet",),
             )
         default_errno = None
-    if runtime == "runc" and profile.default_action is Action.NOTIFY:
+    if rt == "runc" and profile.default_action is Action.NOTIFY:
         raise ProfileError(
             "runc refuses SCMP_ACT_NOTIFY as default action", path=("defaultAction",)
         )
     default = action_value(profile.default_action, default_errno)
-    arches = _filter_arches(profile, host, runtime)
+    arches = _filter_arches(profile, host, tgt)
     flags: list[Flag] = []
     for i, flag in enumerate(profile.flags):
         if not isinstance(flag, Flag):
             raise ProfileError(f"unknown flag {flag!r}", path=("flags", i))
+        if model is not None and not model.flags:
+            raise ProfileError(
+                f'{model.label} refuses any seccomp flags ("seccomp flags are not yet supported'
+                ' by runc"; runc supports them from 1.2.0)',
+                path=("flags", i),
+            )
         flags.append(flag)
-    tables = [(a, syscalls.table(a)) for a in arches]
+    where = _Placer(tgt, arches, place_unknown)
 
     rules: list[RuleAdd] = []
     skipped: list[Skip] = []
@@ -253,46 +321,115 @@ def translate(
     new_listener = False
     for i, rule in enumerate(profile.syscalls):
         path: tuple[str | int, ...] = ("syscalls", i)
-        action = _rule_action(rule, path, runtime)
+        action = _rule_action(rule, path, rt)
         conditions = _condition_sets(rule, path)
         for k, name in enumerate(rule.names):
             name_count += 1
             name_path = (*path, "names", k)
             if rule.action is Action.NOTIFY:
                 new_listener = True
-                if runtime == "runc" and name == "write":
+                if rt == "runc" and name == "write":
                     raise ProfileError("runc refuses SCMP_ACT_NOTIFY for write", path=name_path)
             if action == default:
                 skipped.append(Skip(name, name_path, SkipReason.EQUALS_DEFAULT))
                 continue
-            numbers = tuple((a, nr) for a, t in tables if (nr := t.number(name)) is not None)
-            if not numbers:
-                skipped.append(Skip(name, name_path, SkipReason.UNKNOWN_NAME))
+            found = where.places(name)
+            if isinstance(found, SkipReason):
+                skipped.append(Skip(name, name_path, found))
                 continue
-            rules.extend(RuleAdd(name, action, conds, numbers, path, k) for conds in conditions)
+            numbers, mux = found
+            rules.extend(
+                RuleAdd(name, action, conds, numbers, path, k, mux) for conds in conditions
+            )
 
     enosys: tuple[tuple[Arch, int], ...] | None = None
+    empty: tuple[Arch, ...] = ()
     if (
-        runtime == "runc"
+        model is not None
+        and model.enosys_stub
         and profile.default_action not in (Action.ALLOW, Action.LOG, Action.TRACE)
         and default_errno != _RUNC_STUB_SKIP_ERRNO
     ):
-        names = {n for r in profile.syscalls for n in r.names}
-        limits = []
-        for arch, table in tables:
-            known = [nr for n in names if (nr := table.number(n)) is not None]
-            # runc starts its search at 0 and drops an architecture whose maximum stays 0.
-            if known and max(known) > 0:
-                limits.append((arch, max(known)))
-        enosys = tuple(limits)
+        enosys, empty = _stub_limits(profile, arches, host, model.stub_adds_native, where)
     return Translation(
-        runtime=runtime,
+        runtime=rt,
         default_action=default,
         architectures=arches,
         flags=tuple(flags),
         rules=tuple(rules),
         skipped=tuple(skipped),
-        binary_tree=runtime == "runc" and name_count > _RUNC_TREE_THRESHOLD,
+        binary_tree=model is not None and model.binary_tree and name_count > _RUNC_TREE_THRESHOLD,
         enosys_limits=enosys,
         new_listener=new_listener,
+        target=tgt,
+        placed_by_number=place_unknown,
+        enosys_empty=empty,
     )
+
+
+class _Placer:
+    """Where each name lands on the filter's architectures, for one target."""
+
+    def __init__(self, tgt: Target, arches: tuple[Arch, ...], by_number: bool) -> None:
+        self.lib = tgt.libseccomp
+        self.arches = arches
+        self.by_number = by_number
+        self.tables = [(a, syscalls.table(a)) for a in arches]
+
+    def number(self, arch: Arch, name: str) -> int | None:
+        """The number runc's stub sees for ``name`` (libseccomp's own, never a pseudo one)."""
+        if self.by_number:
+            return syscalls.table(arch).number(name)
+        return resolved_number(self.lib, arch, name)
+
+    def places(
+        self, name: str
+    ) -> tuple[tuple[tuple[Arch, int], ...], tuple[Arch, ...]] | SkipReason:
+        if self.by_number:
+            numbers = tuple((a, nr) for a, t in self.tables if (nr := t.number(name)) is not None)
+            return (numbers, ()) if numbers else SkipReason.UNKNOWN_NAME
+        spots = [(a, placement(self.lib, a, name)) for a in self.arches]
+        if any(p is None for _, p in spots):
+            return (
+                SkipReason.UNRESOLVED if name in syscalls.all_names() else SkipReason.UNKNOWN_NAME
+            )
+        found = [(a, p) for a, p in spots if isinstance(p, Placement)]
+        numbers = tuple((a, p.number) for a, p in found if p.number is not None)
+        mux = tuple(a for a, p in found if p.multiplexed)
+        if not numbers and not mux:
+            return SkipReason.UNKNOWN_NAME
+        return numbers, mux
+
+
+def _stub_limits(
+    profile: Profile,
+    arches: tuple[Arch, ...],
+    host: Arch,
+    adds_native: bool,
+    where: _Placer,
+) -> tuple[tuple[tuple[Arch, int], ...], tuple[Arch, ...]]:
+    """runc's ``findLastSyscalls``: per architecture of the stub, the highest number any name of
+    the profile has there (rules equal to the default count too: runc looks at every name).
+
+    runc before 1.1.15 takes the declared architectures only; from 1.1.15 the native one is
+    always added. An architecture whose maximum stays 0 gets no section, but its kernel
+    architecture keeps an entry in the stub's jump table (into the filter).
+    """
+    stub_arches = [a for a in arches if a is not host or adds_native or _declared(profile, a)]
+    names = {n for r in profile.syscalls for n in r.names}
+    limits: list[tuple[Arch, int]] = []
+    empty: list[Arch] = []
+    for arch in stub_arches:
+        known = [nr for n in names if (nr := where.number(arch, n)) is not None]
+        # runc starts its search at 0: an architecture whose maximum stays 0 has no section.
+        if known and max(known) > 0:
+            limits.append((arch, max(known)))
+        else:
+            empty.append(arch)
+    return tuple(limits), tuple(empty)
+
+
+def _declared(profile: Profile, arch: Arch) -> bool:
+    if arch in profile.architectures:
+        return True
+    return any(arch == e.architecture or arch in e.sub_architectures for e in profile.arch_map)

@@ -95,6 +95,27 @@ class ExactCode:
                 pc = t if _test(code, a, k) else f
         return None
 
+    def run_all(self, audit: int, nr: int, args: Sequence[int]) -> int:
+        """The whole program's return value for one syscall (from its first instruction)."""
+        ops = self.ops
+        words = self._words(audit, nr, args)
+        pc = 0
+        a = 0
+        while True:
+            code, t, f, k = ops[pc]
+            if code == _LD_ABS:
+                a = words[k >> 2]
+                pc += 1
+            elif code == _AND_K:
+                a &= k
+                pc += 1
+            elif code == _JA:
+                pc = t
+            elif code == _RET:
+                return k
+            else:
+                pc = t if _test(code, a, k) else f
+
     def run(self, head: int, args: Sequence[int]) -> int:
         """The return value of the chain starting at ``head`` for ``args``."""
         ops = self.ops

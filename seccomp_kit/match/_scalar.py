@@ -39,6 +39,7 @@ from seccomp_kit.libseccomp._build import (
     check_finishes,
 )
 from seccomp_kit.libseccomp._db import evaluate
+from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, RuleAdd, Translation, translate
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile, SourceText
 from seccomp_kit.syscalls.arches import X32_SYSCALL_BIT, native_arch, parse_arch
@@ -256,18 +257,33 @@ class Matcher:
 
     ``arch`` is the host's architecture (default: this machine's), which decides the filter's
     architectures (the host's first, as runtimes do) and is the default architecture of a
-    question. ``runtime`` is ``"runc"`` or ``"crun"`` (they translate profiles differently).
+    question. ``runtime`` and ``libseccomp`` name the target (see
+    :func:`~seccomp_kit.libseccomp.targets.target`: ``"runc@1.1.5"``, ``"crun"``, ``"2.6.0"``,
+    …); :attr:`target` says which one the answers follow.
     Raises :class:`~seccomp_kit.errors.ProfileError` where the runtime or libseccomp would refuse
     the profile.
     """
 
     def __init__(
-        self, profile: Profile, *, arch: Arch | str | None = None, runtime: str = "runc"
+        self,
+        profile: Profile,
+        *,
+        arch: Arch | str | None = None,
+        runtime: str | Target = "runc",
+        libseccomp: str = "installed",
+        place_unknown: bool = False,
     ) -> None:
         self.profile = profile
         self.arch = native_arch() if arch is None else parse_arch(arch)
-        self.runtime = runtime
-        self.translation: Translation = translate(profile, runtime=runtime, host_arch=self.arch)
+        self.translation: Translation = translate(
+            profile,
+            runtime=runtime,
+            host_arch=self.arch,
+            libseccomp=libseccomp,
+            place_unknown=place_unknown,
+        )
+        self.target: Target = self.translation.target
+        self.runtime = self.translation.runtime
         self._source = profile.source
         self._check_errnos()
         self._groups = build_groups(self.translation, skip=_missing_rules(self.translation))
@@ -401,6 +417,8 @@ class Matcher:
             return self._bad_arch(arch, nr)
         if group.x32_only and nr < X32_SYSCALL_BIT:
             return self._bad_arch(arch, nr)
+        if group.pseudo_first:
+            return self._pseudo_first(arch, audit, nr, args)
         entry = group.entries.get(nr)
         leaf = None
         if entry is not None:
@@ -434,6 +452,21 @@ class Matcher:
             self._exact = build(self.translation)
         assert self._exact is not True
         return self._exact
+
+    def _pseudo_first(self, arch: Arch, audit: int, nr: int, args: Sequence[int]) -> Verdict:
+        """libseccomp's section without the syscall-number load: its comparisons see the
+        architecture value. The compiled program answers where libseccomp is at hand; else
+        the rule tree is asked for the number equal to that value."""
+        code = self.exact_code()
+        if code is not None:
+            return self._quirk(arch, nr, code.run_all(audit, nr, args))
+        group = self._groups[audit]
+        entry = group.entries.get(audit)
+        leaf = None
+        if entry is not None:
+            leaf = entry.action if entry.chains is None else evaluate(entry.chains, args)
+        ret = self.translation.default_action if leaf is None else leaf[0]
+        return self._quirk(arch, nr, ret)
 
     def _quirk(self, arch: Arch, nr: int, ret: int) -> Verdict:
         if ret == self.translation.default_action:

@@ -94,7 +94,10 @@ _NATIVE_ALIASES = {
 # Audit codes are unique except x32, which the kernel reports as x86_64.
 _BY_AUDIT = {i.audit: i for i in _INFOS if i.arch is not Arch.X32}
 
-RUNC_UNSUPPORTED = frozenset({Arch.PARISC, Arch.PARISC64, Arch.M68K, Arch.SH, Arch.SHEB})
+# runc's architecture list (libcontainer/seccomp/config.go) has never had these, up to 1.3.
+RUNC_UNSUPPORTED = frozenset(
+    {Arch.PARISC, Arch.PARISC64, Arch.M68K, Arch.SH, Arch.SHEB, Arch.LOONGARCH64}
+)
 """Architectures runc's libseccomp bindings refuse (DESIGN.md §3)."""
 
 

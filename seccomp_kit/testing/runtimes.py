@@ -159,6 +159,9 @@ def _write_json(path: str, data: Mapping[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+_HOOK_MODES = ("exec", "syscalls", "loaded")
+
+
 def _syscall_stop(ptrace: _Ptrace, pid: int) -> tuple[int, int, int]:
     """``(op, nr, arg0)`` of a syscall-stop (op 1: entry, 2: exit; nr/arg0 only at entry)."""
     info = ctypes.create_string_buffer(88)
@@ -168,7 +171,9 @@ def _syscall_stop(ptrace: _Ptrace, pid: int) -> tuple[int, int, int]:
     return op, nr, arg0
 
 
-def _trace(pid: int, result: str, ready: int, deadline: float, syscalls: bool) -> None:
+def _trace(
+    pid: int, result: str, ready: int, deadline: float, syscalls: bool, *, stop: bool = False
+) -> None:
     ptrace = _Ptrace()
     options = _PTRACE_O_TRACEEXEC | _PTRACE_O_TRACEEXIT
     if syscalls:
@@ -203,6 +208,13 @@ def _trace(pid: int, result: str, ready: int, deadline: float, syscalls: bool) -
                 entered = (nr, arg0)
             elif op == 2 and entered in ((_NR_SECCOMP, 1), (_NR_PRCTL, _PR_SET_SECCOMP)):
                 snapshot = _read_filters(ptrace, pid)
+                if stop and snapshot:
+                    # Loaded: nothing after this matters, and a profile that denies what the
+                    # init needs next could keep the runtime waiting: end the init here.
+                    _write_json(result, {"event": "loaded", "filters": snapshot})
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                    return
             with contextlib.suppress(OSError):
                 ptrace(resume, pid, 0, 0)
             continue
@@ -230,7 +242,7 @@ def _trace(pid: int, result: str, ready: int, deadline: float, syscalls: bool) -
             ptrace(resume, pid, 0, inject)
 
 
-def _hook_main(result: str, syscalls: bool) -> int:
+def _hook_main(result: str, mode: str) -> int:
     state = json.load(sys.stdin)
     pid = int(state["pid"])
     r, w = os.pipe()
@@ -247,7 +259,7 @@ def _hook_main(result: str, syscalls: bool) -> int:
             with open(pidfile, "w", encoding="ascii") as f:
                 f.write(str(os.getpid()))
             try:
-                _trace(pid, result, w, deadline=60, syscalls=syscalls)
+                _trace(pid, result, w, deadline=60, syscalls=mode != "exec", stop=mode == "loaded")
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(pidfile)
@@ -264,9 +276,9 @@ def _hook_main(result: str, syscalls: bool) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--hook" and sys.argv[3] in ("exec", "syscalls"):
-        sys.exit(_hook_main(sys.argv[2], syscalls=sys.argv[3] == "syscalls"))
-    sys.exit(f"usage: {sys.argv[0]} --hook RESULT.json exec|syscalls (a createRuntime hook)")
+    if len(sys.argv) == 4 and sys.argv[1] == "--hook" and sys.argv[3] in _HOOK_MODES:
+        sys.exit(_hook_main(sys.argv[2], sys.argv[3]))
+    sys.exit(f"usage: {sys.argv[0]} --hook RESULT.json exec|syscalls|loaded (createRuntime hook)")
 
 
 import functools
@@ -688,8 +700,13 @@ class RuntimeSession:
         args: Sequence[str] = ("/bin/true",),
         no_new_privileges: bool = True,
         trace_syscalls: bool = False,
+        stop_after_load: bool = False,
     ) -> LoadedFilters:
         """Run ``args`` under ``seccomp`` and return the filters the runtime loaded.
+
+        ``stop_after_load``: read the filters as soon as the init has loaded one, then kill the
+        init (event ``"loaded"``); for profiles that deny what the runtime's init needs next
+        (the conformance suite compares filters, not what the container does).
 
         ``trace_syscalls``: also stop the init at every syscall after the hook and snapshot its
         filters after each ``seccomp()``/``prctl(PR_SET_SECCOMP)``: the only way to see them when
@@ -705,7 +722,7 @@ class RuntimeSession:
             os.path.abspath(__file__),
             "--hook",
             str(result),
-            "syscalls" if trace_syscalls else "exec",
+            "loaded" if stop_after_load else "syscalls" if trace_syscalls else "exec",
         ]
         spec = _spec(args, seccomp, no_new_privileges=no_new_privileges, env=(), hook=hook)
         start = time.monotonic()
@@ -756,12 +773,17 @@ def loaded_filters(
     args: Sequence[str] = ("/bin/true",),
     no_new_privileges: bool = True,
     trace_syscalls: bool = False,
+    stop_after_load: bool = False,
 ) -> LoadedFilters:
     """Start ``args`` in a container of ``build`` with ``linux.seccomp = seccomp``; return the
     filters it loaded, or its refusal. For many profiles use one :class:`RuntimeSession`."""
     with RuntimeSession(build, timeout=timeout) as session:
         return session.loaded_filters(
-            seccomp, args=args, no_new_privileges=no_new_privileges, trace_syscalls=trace_syscalls
+            seccomp,
+            args=args,
+            no_new_privileges=no_new_privileges,
+            trace_syscalls=trace_syscalls,
+            stop_after_load=stop_after_load,
         )
 
 

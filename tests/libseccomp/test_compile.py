@@ -29,7 +29,7 @@ from seccomp_kit.libseccomp.compile import (
     compile_profile,
     enosys_stub,
 )
-from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, Translation
+from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, SkipReason, Translation
 from seccomp_kit.model import Action, Arch, ArgCondition, Profile, SyscallRule
 from tests.conftest import NOT_PROFILES
 
@@ -62,19 +62,20 @@ def test_compiled_filter_fields() -> None:
     assert "return ALLOW" in c.disassemble()
 
 
-def test_names_newer_than_libseccomp_compile_by_number() -> None:
+def test_names_newer_than_libseccomp_are_dropped_as_runtimes_drop_them() -> None:
     unknown = [n for n in syscalls.table(Arch.X86_64).by_name if lib.resolve_name(n) == -1]
     assert unknown, "the installed libseccomp knows every syscall; pick another check"
     name = unknown[0]
     nr = syscalls.table(Arch.X86_64).number(name)
     assert nr is not None
-    c = compile_profile(
-        Profile(default_action="SCMP_ACT_ALLOW", syscalls=[rule([name], "SCMP_ACT_LOG")]),
-        arch="x86_64",
-    )
-    assert c.emulate(nr=nr) == LOG
-    assert c.emulate(nr=nr + 1) == ALLOW
-    assert c.unplaced == ()
+    p = Profile(default_action="SCMP_ACT_ALLOW", syscalls=[rule([name], "SCMP_ACT_LOG")])
+    c = compile_profile(p, arch="x86_64")
+    assert c.emulate(nr=nr) == ALLOW  # dropped: the default action
+    assert [s.reason for s in c.translation.skipped] == [SkipReason.UNRESOLVED]
+    placed = compile_profile(p, arch="x86_64", place_unknown=True)
+    assert placed.emulate(nr=nr) == LOG
+    assert placed.emulate(nr=nr + 1) == ALLOW
+    assert placed.unplaced == ()
 
 
 def test_x32_numbers_carry_the_x32_bit() -> None:
@@ -331,17 +332,23 @@ def test_mixed_byte_orders_are_refused() -> None:
         architectures=["SCMP_ARCH_X86_64", "SCMP_ARCH_S390X"],
         syscalls=[rule(["read"], "SCMP_ACT_ERRNO")],
     )
-    with pytest.raises(CompileError, match="big-endian and little-endian") as e:
+    with pytest.raises(ProfileError, match="big-endian and little-endian") as e:
         compile_profile(p, arch="x86_64")
     assert e.value.path == ("architectures",)
 
 
 def test_architecture_unknown_to_libseccomp() -> None:
-    if lib.version() >= (2, 6, 0):
-        pytest.skip("this libseccomp knows LoongArch")
     p = Profile(default_action="SCMP_ACT_ALLOW", syscalls=[rule(["read"], "SCMP_ACT_ERRNO")])
-    with pytest.raises(CompileError, match="cannot build a filter for SCMP_ARCH_LOONGARCH64"):
-        compile_profile(p, arch="loongarch64")
+    with pytest.raises(
+        ProfileError, match=r"libseccomp 2\.5\.4 does not know SCMP_ARCH_LOONGARCH64"
+    ):
+        compile_profile(p, arch="loongarch64", libseccomp="2.5.4")
+    # libseccomp 2.6.0 knows it (tools/runtimes.sh provides that library).
+    c = compile_profile(p, arch="loongarch64", libseccomp="2.6.0")
+    nr = syscalls.table(Arch.LOONGARCH64).number("read")
+    assert nr is not None
+    assert c.emulate(nr=nr, arch=Arch.LOONGARCH64) == 0x0005_0001
+    assert c.emulate(nr=nr + 1, arch=Arch.LOONGARCH64) == ALLOW
 
 
 def test_runtime_refusals_come_from_translate() -> None:

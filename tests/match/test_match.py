@@ -336,14 +336,14 @@ def test_libseccomp_loops_and_we_say_so() -> None:
     with pytest.raises(CompileError, match="never finishes"):
         compile_translation(tr)
     # ... because libseccomp itself, asked directly, never returns.
-    from seccomp_kit.libseccomp.compile import _export
+    from seccomp_kit.libseccomp.compile import _export, library_for
 
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # die even inside the C loop
         signal.alarm(3)
         try:
-            _export(tr, 0, "bpf")
+            _export(tr, 0, "bpf", library_for(tr))
         finally:
             os._exit(0)
     import time

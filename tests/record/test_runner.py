@@ -189,7 +189,14 @@ def test_compile_command_reports_rules_placed_by_number(
         ' "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]}]}'
     )
     target = tmp_path / "new.bpf"
-    code, _, err = _cli(["compile", str(path), "--arch", "x86_64", "-o", str(target)], capsys)
+    argv = ["compile", str(path), "--arch", "x86_64", "--libseccomp", "2.5.4", "-o", str(target)]
+    code, _, err = _cli(argv, capsys)
+    assert code == 0
+    assert "libseccomp 2.5.4 cannot resolve 2 syscall(s) (listmount, statmount)" in err
+    assert "default action ERRNO(1)" in err
+    dropped = target.read_bytes()
+    assert bpf.emulate(dropped, arch=Arch.X86_64, nr=457) == 0x0005_0001  # statmount: dropped
+    code, _, err = _cli([*argv, "--place-unknown"], capsys)
     assert code == 0
     assert "SCMP_ARCH_X86 (statmount); checked by number" in err
     assert "SCMP_ARCH_X86 (listmount); their rules have argument conditions" in err
