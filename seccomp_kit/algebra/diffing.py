@@ -272,7 +272,9 @@ class _Side:
             # Only the matcher reproduces libseccomp's ordering of overlapping rules.
             from seccomp_kit.match import Matcher
 
-            self._matcher = Matcher(self.profile, arch=self.arch, runtime="crun")
+            self._matcher = Matcher(
+                self.profile, arch=self.arch, runtime="crun", place_unknown=True
+            )
         return self._matcher.match(nr, args, arch=self.arch).ret
 
 

@@ -145,12 +145,12 @@ def _verify(
 
     arch = native_arch()
     try:
-        inputs = [Matcher(p, arch=arch, runtime="crun") for p in profiles]
+        inputs = [Matcher(p, arch=arch, runtime="crun", place_unknown=True) for p in profiles]
     except SeccompKitError:
         return  # an input libseccomp cannot load has no effect to compare with
     which = ", ".join(labels)
     try:
-        merged = Matcher(result, arch=arch, runtime="crun")
+        merged = Matcher(result, arch=arch, runtime="crun", place_unknown=True)
     except SeccompKitError as exc:
         raise InputError(
             f"libseccomp would not load the merged argument rules of {which}: {exc.message}"

@@ -22,21 +22,29 @@ from collections.abc import Iterator, Sequence
 import attrs
 
 from seccomp_kit import bpf
+from seccomp_kit.algebra.resolving import resolve
 from seccomp_kit.bpf import Instruction
-from seccomp_kit.libseccomp.compile import CompiledFilter
+from seccomp_kit.errors import SeccompKitError
+from seccomp_kit.io import convert, to_data
+from seccomp_kit.libseccomp.compile import CompiledFilter, compile_profile
 from seccomp_kit.libseccomp.names import MUX_CALLS
 from seccomp_kit.libseccomp.translate import Translation
 from seccomp_kit.match import Matcher
-from seccomp_kit.model import Arch, Operator
+from seccomp_kit.model import Arch, Dialect, Operator, Profile
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import X32_SYSCALL_BIT
+from seccomp_kit.testing.runtimes import RuntimeBuild, RuntimeSession
 
 __all__ = [
+    "CaseResult",
     "Comparison",
     "Event",
     "boundary_events",
     "compare_programs",
     "matcher_disagreements",
+    "plain",
+    "run_case",
+    "target_of",
 ]
 
 _U32 = 0xFFFF_FFFF
@@ -194,3 +202,62 @@ def matcher_disagreements(
         if ours != theirs:
             out.append((e, ours, theirs))
     return out
+
+
+@attrs.frozen
+class CaseResult:
+    """One profile on one runtime build."""
+
+    outcome: str
+    """``identical``, ``equal`` (up to runc's map order), ``refused`` (both refused), or
+    ``failing`` (see :attr:`detail`)."""
+    events: int = 0
+    """Boundary events the matcher was compared on."""
+    disagreements: tuple[tuple[Event, int, int], ...] = ()
+    detail: str = ""
+
+
+def target_of(build: RuntimeBuild) -> tuple[str, str]:
+    """The target a runtime build is: ``("runc@1.1.5", "2.5.4")``."""
+    return f"{build.name}@{build.version.split('+')[0]}", build.libseccomp
+
+
+def plain(profile: Profile, host: Arch) -> Profile:
+    """What a runtime reads: moby and containers/common profiles resolved for ``host`` (as the
+    engine does, without extra capabilities), in the OCI dialect."""
+    if any(r.includes or r.excludes for r in profile.syscalls) or profile.arch_map:
+        profile = resolve(profile, arch=host, capabilities=(), kernel="6.1")
+    return convert(profile, Dialect.OCI)[0]
+
+
+def run_case(session: RuntimeSession, profile: Profile, *, host: Arch = Arch.X86_64) -> CaseResult:
+    """Load ``profile`` with ``session``'s runtime, read the filter back and compare it with
+    our compile and matcher for that build's target."""
+    runtime, libseccomp = target_of(session.build)
+    profile = plain(profile, host)
+    seccomp = to_data(profile)
+    loaded = session.loaded_filters(seccomp, stop_after_load=True)
+    try:
+        compiled = compile_profile(profile, arch=host, runtime=runtime, libseccomp=libseccomp)
+    except SeccompKitError as exc:
+        if loaded.refused:
+            return CaseResult("refused")
+        return CaseResult("failing", detail=f"the runtime loaded it, we refused it: {exc}")
+    if loaded.refused:
+        return CaseResult("failing", detail=f"the runtime refused it ({loaded.error})")
+    if len(loaded.filters) != 1:
+        return CaseResult("failing", detail=f"{len(loaded.filters)} filters loaded")
+    program = loaded.filters[0].bpf
+    result = compare_programs(compiled, program)
+    if not result.equal:
+        return CaseResult("failing", detail=result.detail)
+    # PTRACE_SECCOMP_GET_METADATA reports SECCOMP_FILTER_FLAG_LOG only.
+    if loaded.filters[0].flags != compiled.load_flags & 2:
+        return CaseResult("failing", detail=f"load flags {loaded.filters[0].flags:#x}")
+    matcher = Matcher(profile, arch=host, runtime=runtime, libseccomp=libseccomp)
+    events = boundary_events(matcher.translation)
+    wrong = tuple(matcher_disagreements(matcher, program, events))
+    outcome = "identical" if result.identical else "equal"
+    if wrong:
+        return CaseResult("failing", len(events), wrong, "the matcher disagrees")
+    return CaseResult(outcome, len(events))

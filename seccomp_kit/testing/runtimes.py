@@ -691,7 +691,19 @@ class RuntimeSession:
             _kill_pidfile(extra_kill)
             if (self.state / cid).exists():
                 self._delete(cid)
+            self._forget_cache()
         return proc.returncode, out, err.decode("utf-8", "replace")
+
+    def _forget_cache(self) -> None:
+        """Empty the state dir. crun (from 1.9) caches compiled filters there, keyed by a hash
+        of the profile that leaves out each rule's errnoRet and joins names without separators:
+        a later profile that differs only there would load the earlier filter. A node keeps
+        that cache too; each of our runs must see what a fresh node does."""
+        for child in self.state.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
 
     def loaded_filters(
         self,

@@ -19,10 +19,13 @@ from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagn
 from seccomp_kit.errors import InputError, ProfileError, ValidationFailedError
 from seccomp_kit.io import detect_dialect, from_data, parse_json, read_source, to_data
 from seccomp_kit.io._positions import line_column, locate
+from seccomp_kit.libseccomp.targets import Target, target
 from seccomp_kit.model import Arch, Dialect, Profile, SourceText
+from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.errnos import errno_number
+from seccomp_kit.validation._target import target_checks
 from seccomp_kit.validation.schema import schema_errors
-from seccomp_kit.validation.semantics import RUNTIMES, semantic_checks
+from seccomp_kit.validation.semantics import semantic_checks
 
 __all__ = ["check", "validate", "validate_text"]
 
@@ -32,56 +35,64 @@ Source = Profile | str | os.PathLike[str] | IO[str] | IO[bytes] | Traversable
 def validate(
     profile_or_path: Source,
     *,
-    runtime: str = "runc",
+    runtime: str | Target = "runc",
     arch: Arch | str | None = None,
     kernel: str | tuple[int, int] | None = None,
+    libseccomp: str = "installed",
 ) -> list[Diagnostic]:
     """Every problem of a profile, in document order.
 
     ``profile_or_path`` is a :class:`~seccomp_kit.model.Profile`, a path, or an open file. A
-    ``str`` is always a path; use :func:`validate_text` for JSON text. ``runtime`` picks whose
-    behaviour the checks describe (``"runc"``, ``"crun"``, or ``"oci"`` for the spec's word);
-    ``arch`` checks syscall names for that architecture only; ``kernel`` (``"5.10"``) reports
+    ``str`` is always a path; use :func:`validate_text` for JSON text. ``runtime`` and
+    ``libseccomp`` name the target whose behaviour the checks describe (``"runc"``,
+    ``"crun@1.8.1"``, ``"oci"`` for the spec's word…, see
+    :func:`~seccomp_kit.libseccomp.targets.target`): what the target refuses is an error, so a
+    profile without errors is one the runtime loads; ``arch`` checks syscall names for that
+    architecture only (and is the host of the target's filter); ``kernel`` (``"5.10"``) reports
     syscalls newer than that kernel.
     """
-    _check_runtime(runtime)
+    tgt = target(runtime, libseccomp)
     if isinstance(profile_or_path, Profile):
-        return _validate_profile(profile_or_path, runtime, arch, kernel)
+        return _validate_profile(profile_or_path, tgt, arch, kernel)
     name, text = read_source(profile_or_path)
-    return validate_text(text, name=name, runtime=runtime, arch=arch, kernel=kernel)
+    return validate_text(text, name=name, runtime=tgt, arch=arch, kernel=kernel)
 
 
 def validate_text(
     text: str | bytes,
     *,
     name: str = "<string>",
-    runtime: str = "runc",
+    runtime: str | Target = "runc",
     arch: Arch | str | None = None,
     kernel: str | tuple[int, int] | None = None,
+    libseccomp: str = "installed",
 ) -> list[Diagnostic]:
     """:func:`validate` for JSON text; ``name`` is the file name diagnostics carry."""
-    _check_runtime(runtime)
+    tgt = target(runtime, libseccomp)
     if isinstance(text, (bytes, bytearray)):
         from seccomp_kit.io import decode_text
 
         text = decode_text(bytes(text), name)
     data = parse_json(text, name)
-    return _validate_document(data, text, name, runtime, arch, kernel)
+    return _validate_document(data, text, name, tgt, arch, kernel)
 
 
 def check(
     profile_or_path: Source,
     *,
-    runtime: str = "runc",
+    runtime: str | Target = "runc",
     arch: Arch | str | None = None,
     kernel: str | tuple[int, int] | None = None,
+    libseccomp: str = "installed",
 ) -> list[Diagnostic]:
     """:func:`validate`, raising :class:`ValidationFailedError` if any error was found.
 
     Returns the remaining (warning and info) diagnostics otherwise. The exception carries every
     diagnostic in ``.diagnostics`` and the place of the first error.
     """
-    diags = validate(profile_or_path, runtime=runtime, arch=arch, kernel=kernel)
+    diags = validate(
+        profile_or_path, runtime=runtime, arch=arch, kernel=kernel, libseccomp=libseccomp
+    )
     errors = [d for d in diags if d.severity is Severity.ERROR]
     if errors:
         first = errors[0]
@@ -97,14 +108,14 @@ def check(
     return diags
 
 
-def _check_runtime(runtime: str) -> None:
-    if runtime not in RUNTIMES:
-        raise InputError(f"unknown runtime {runtime!r}; choose runc, crun or oci")
+def _host(arch: Arch | str | None) -> Arch | None:
+    return None if arch is None else parse_arch(arch)
 
 
 def _validate_profile(
-    profile: Profile, runtime: str, arch: Arch | str | None, kernel: Any
+    profile: Profile, tgt: Target, arch: Arch | str | None, kernel: Any
 ) -> list[Diagnostic]:
+    runtime = tgt.runtime_name
     data = to_data(profile)
     text = name = None
     source = profile.source
@@ -117,6 +128,7 @@ def _validate_profile(
             pass
     first = schema_errors(data, profile.dialect, runtime=runtime, file=name, text=text)
     later = semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel)
+    later += target_checks(profile, tgt, _host(arch), [*first, *later])
     return _finish(first, later, text, name)
 
 
@@ -124,10 +136,11 @@ def _validate_document(  # noqa: PLR0917
     data: Any,
     text: str,
     name: str,
-    runtime: str,
+    tgt: Target,
     arch: Arch | str | None,
     kernel: Any,
 ) -> list[Diagnostic]:
+    runtime = tgt.runtime_name
     dialect = detect_dialect(data) if isinstance(data, dict) else Dialect.OCI
     first = schema_errors(data, dialect, runtime=runtime, file=name, text=text)
     try:
@@ -148,6 +161,7 @@ def _validate_document(  # noqa: PLR0917
         return sort_diagnostics(first)
     later = _unknown_errno_names(data)
     later.extend(semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel))
+    later += target_checks(profile, tgt, _host(arch), [*first, *later])
     return _finish(first, later, text, name)
 
 

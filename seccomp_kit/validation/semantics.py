@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "SK108": "includes/excludes architecture is not a native name",
     "SK110": "syscall name unknown on the profile's architectures (runtimes ignore it)",
     "SK111": "syscall newer than the target kernel",
+    "SK120": "syscall name the target's libseccomp cannot resolve: dropped, the default applies",
     "SK201": "errnoRet on an action that takes none",
     "SK202": "defaultErrnoRet on a default action that takes none",
     "SK203": "errno value the runtime changes (only its low 16 bits are passed)",
@@ -94,6 +95,7 @@ CODES: dict[str, str] = {
     "SK502": "both name and names",
     "SK503": "malformed minKernel",
     "SK504": "architecture runc does not support",
+    "SK505": "the target runtime or its libseccomp refuses the profile",
 }
 """Every diagnostic code with a one-line summary."""
 

@@ -22,19 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seccomp_kit.algebra.resolving import resolve
-from seccomp_kit.errors import SeccompKitError
-from seccomp_kit.io import convert, load, loads, to_data
+from seccomp_kit.io import load, loads, to_data
 from seccomp_kit.io.resources import profile_names, read_profile_text
-from seccomp_kit.libseccomp.compile import compile_profile
-from seccomp_kit.match import Matcher
-from seccomp_kit.model import Action, Arch, Dialect, Profile
+from seccomp_kit.model import Action, Arch, Profile
 from seccomp_kit.testing import strategies
-from seccomp_kit.testing.conformance import (
-    boundary_events,
-    compare_programs,
-    matcher_disagreements,
-)
+from seccomp_kit.testing.conformance import plain, run_case
 from seccomp_kit.testing.runtimes import RuntimeBuild, RuntimeSession, available_builds
 from tests.conftest import corpus_dir
 
@@ -54,11 +46,6 @@ def _builds() -> list[RuntimeBuild]:
 BUILDS = _builds() if os.geteuid() == 0 else []
 
 
-def target_of(build: RuntimeBuild) -> tuple[str, str]:
-    """The target (runtime, libseccomp) a build is: ``runc@1.1.5``, ``2.5.4``."""
-    return f"{build.name}@{build.version.split('+')[0]}", build.libseccomp
-
-
 @pytest.fixture(scope="module", params=BUILDS, ids=lambda b: b.id)
 def session(request: pytest.FixtureRequest) -> Iterator[RuntimeSession]:
     with RuntimeSession(request.param, timeout=15) as s:
@@ -66,45 +53,14 @@ def session(request: pytest.FixtureRequest) -> Iterator[RuntimeSession]:
 
 
 def check(session: RuntimeSession, profile: Profile) -> str:
-    """Run one case; return "equal", "identical" or "refused" (both refused); fail otherwise."""
-    build = session.build
-    runtime, libseccomp = target_of(build)
-    profile = plain(profile)
-    seccomp = json.loads(json.dumps(to_data(profile)))
-    loaded = session.loaded_filters(seccomp, stop_after_load=True)
-    try:
-        compiled = compile_profile(profile, arch=HOST, runtime=runtime, libseccomp=libseccomp)
-    except SeccompKitError as exc:
-        assert loaded.refused, (
-            f"{build.id} loaded the profile, we refused it: {exc}\n{json.dumps(seccomp)}"
-        )
-        return "refused"
-    assert not loaded.refused, (
-        f"{build.id} refused the profile ({loaded.error}), we compiled it\n{json.dumps(seccomp)}"
-    )
-    assert len(loaded.filters) == 1, loaded
-    program = loaded.filters[0].bpf
-    result = compare_programs(compiled, program)
-    assert result.equal, f"{build.id}: {result.detail}\n{json.dumps(seccomp)}"
-    assert loaded.filters[0].flags == _flags(compiled.load_flags)
-    matcher = Matcher(profile, arch=HOST, runtime=runtime, libseccomp=libseccomp)
-    wrong = matcher_disagreements(matcher, program, boundary_events(matcher.translation))
-    assert not wrong, f"{build.id}: matcher disagrees on {wrong[:5]}\n{json.dumps(seccomp)}"
-    return "identical" if result.identical else "equal"
-
-
-def _flags(load_flags: int) -> int:
-    # PTRACE_SECCOMP_GET_METADATA reports SECCOMP_FILTER_FLAG_LOG only (the kernel keeps no
-    # other load flag with the filter).
-    return load_flags & 2
-
-
-def plain(profile: Profile) -> Profile:
-    """What a runtime reads: moby and containers/common profiles resolved for this host (as
-    the engine does, with its default capabilities left out), in the OCI dialect."""
-    if any(r.includes or r.excludes for r in profile.syscalls) or profile.arch_map:
-        profile = resolve(profile, arch=HOST, capabilities=(), kernel="6.1")
-    return convert(profile, Dialect.OCI)[0]
+    """One case; its outcome ("identical", "equal" up to runc's map order, "refused" by both),
+    failing the test otherwise."""
+    result = run_case(session, profile, host=HOST)
+    text = json.dumps(to_data(plain(profile, HOST)))
+    assert result.outcome != "failing", f"{session.build.id}: {result.detail}\n{text}"
+    if result.outcome != "refused":
+        assert result.events > 0
+    return result.outcome
 
 
 def _corpus() -> list[Profile]:
