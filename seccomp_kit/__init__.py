@@ -118,7 +118,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from seccomp_kit.algebra.diffing import diff
     from seccomp_kit.algebra.merging import extend, merge, normalize
-    from seccomp_kit.algebra.porting import PortReport, Ported, port
+    from seccomp_kit.algebra.porting import Ported, PortReport, port
     from seccomp_kit.algebra.resolving import resolve
     from seccomp_kit.diagnostics import Diagnostic, Severity
     from seccomp_kit.io import convert, dump, dumps, load, loads

@@ -22,6 +22,7 @@ in the report.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
@@ -39,9 +40,9 @@ from seccomp_kit.algebra._equivalents import (
 )
 from seccomp_kit.algebra._port_report import (
     Outcome,
+    Ported,
     PortEntry,
     PortReport,
-    Ported,
     TargetReport,
 )
 from seccomp_kit.errors import InputError
@@ -95,8 +96,10 @@ def port(
     default = action_ret(
         profile.default_action, profile.default_errno_ret, profile.default_errno_name
     )
-    rets = [action_ret(r.action, r.errno_ret, r.errno_name, path=("syscalls", i))
-            for i, r in enumerate(profile.syscalls)]  # fmt: skip
+    rets = [
+        action_ret(r.action, r.errno_ret, r.errno_name, path=("syscalls", i))
+        for i, r in enumerate(profile.syscalls)
+    ]
 
     per_target: list[tuple[Arch, list[_Out], list[PortEntry], list[str]]] = []
     for target in targets:
@@ -157,14 +160,11 @@ def _source(profile: Profile, from_: Arch | str | None) -> Arch:
 def _libseccomp_names(version: str | None) -> ModuleType | None:
     if version is None:
         return None
-    if version == "2.5.4":
-        from seccomp_kit.libseccomp import _names_2_5_4 as module
-    elif version == "2.6.0":
-        from seccomp_kit.libseccomp import _names_2_6_0 as module
-    else:
+    if version not in LIBSECCOMP_VERSIONS:
         known = ", ".join(LIBSECCOMP_VERSIONS)
         raise InputError(f"no name table for libseccomp {version!r}; known: {known}")
-    return module
+    module = "_names_" + version.replace(".", "_")
+    return importlib.import_module(f"seccomp_kit.libseccomp.{module}")
 
 
 def _unnameable(
@@ -223,14 +223,20 @@ def _port_one(
             if idx is None:
                 problems.append(f"argument {cond.index} of {src_name} has no counterpart in {name}")
                 continue
-            problem = _meaning(src_name, name, cond, idx, source, target)
+            problem = _meaning(src_name, name, cond, idx, source=source, target=target)
             if problem:
                 problems.append(problem)
                 continue
             out.append(attrs.evolve(cond, index=idx))
         if problems:
-            entries.append(PortEntry(Outcome.UNDECIDED, src_name, name, _fallback(
-                "; ".join(problems), rets[i], default, what)))  # fmt: skip
+            entries.append(
+                PortEntry(
+                    Outcome.UNDECIDED,
+                    src_name,
+                    name,
+                    _fallback("; ".join(problems), rets[i], default, what),
+                )
+            )
             return None
         return tuple(out)
 
@@ -264,9 +270,14 @@ def _port_one(
                     args = _fallback_args(rets[i], default)
                 if args is not None:
                     extra.append((_Out(i, eq.legacy, args, False), name))
-                    entries.append(PortEntry(Outcome.ADDED, name, eq.legacy, (
-                        f"musl calls {eq.legacy} where the architecture has it; "
-                        + eq.source)))  # fmt: skip
+                    entries.append(
+                        PortEntry(
+                            Outcome.ADDED,
+                            name,
+                            eq.legacy,
+                            (f"musl calls {eq.legacy} where the architecture has it; " + eq.source),
+                        )
+                    )
             if name in MULTIPLEXERS and name not in table:
                 extra.extend(_demultiplex(profile, i, name, table, entries))
             if name not in table and not _handled(name, entries):
@@ -290,8 +301,10 @@ def _handled(name: str, entries: list[PortEntry]) -> bool:
 
 def _drop_reason(name: str, target: Arch) -> str:
     if name in ("arch_prctl", "set_thread_area", "set_tls"):
-        return (f"{target.value} sets the thread pointer without a syscall "
-                "(the TLS use of this call); its other uses have no equivalent there")  # fmt: skip
+        return (
+            f"{target.value} sets the thread pointer without a syscall "
+            "(the TLS use of this call); its other uses have no equivalent there"
+        )
     return f"{name} does not exist on {target.value} and has no equivalent there"
 
 
@@ -317,7 +330,7 @@ def _layout_map(name: str, source: Arch, target: Arch) -> tuple[int | None, ...]
 
 
 def _meaning(
-    src_name: str, name: str, cond: ArgCondition, idx: int, source: Arch, target: Arch
+    src_name: str, name: str, cond: ArgCondition, idx: int, *, source: Arch, target: Arch
 ) -> str | None:
     """Why a condition would not mean the same on the target, or None."""
     if source is target:
@@ -326,17 +339,23 @@ def _meaning(
     if src_bits != dst_bits or src_bits == 32:
         first = SPLIT_64.get(src_name)
         if first is not None and cond.index >= first:
-            return (f"argument {cond.index} of {src_name} is at or after a 64-bit argument "
-                    f"that 32-bit ABIs split in two registers")  # fmt: skip
+            return (
+                f"argument {cond.index} of {src_name} is at or after a 64-bit argument "
+                f"that 32-bit ABIs split in two registers"
+            )
         first = SPLIT_64.get(name)
         if first is not None and idx >= first:
-            return (f"argument {idx} of {name} is at or after a 64-bit argument "
-                    f"that 32-bit ABIs split in two registers")  # fmt: skip
+            return (
+                f"argument {idx} of {name} is at or after a 64-bit argument "
+                f"that 32-bit ABIs split in two registers"
+            )
     if dst_bits == 32 and src_bits == 64:
         values = (cond.value, cond.effective_value_two if cond.op is Operator.MASKED_EQ else 0)
         if any(v > _U32 for v in values):
-            return (f"the condition on argument {cond.index} of {src_name} uses a value above "
-                    f"32 bits; libseccomp compares only the low 32 bits on {target.value}")  # fmt: skip
+            return (
+                f"the condition on argument {cond.index} of {src_name} uses a value above "
+                f"32 bits; libseccomp compares only the low 32 bits on {target.value}"
+            )
     return None
 
 
@@ -361,9 +380,17 @@ def _demultiplex(
     selector = [c for c in rule.args if c.index == 0]
     rest = tuple(c for c in rule.args if c.index != 0)
     if rest:
-        entries.append(PortEntry(Outcome.UNDECIDED, name, "", (
-            f"conditions on {name}'s arguments other than the call number point into its "
-            "argument array; left out")))  # fmt: skip
+        entries.append(
+            PortEntry(
+                Outcome.UNDECIDED,
+                name,
+                "",
+                (
+                    f"conditions on {name}'s arguments other than the call number point into its "
+                    "argument array; left out"
+                ),
+            )
+        )
         return []
     if not selector:
         chosen = sorted(calls.values())
@@ -372,9 +399,17 @@ def _demultiplex(
         chosen = [calls[selector[0].value]]
         why = f"{name}(arg0 == {selector[0].value}) is {chosen[0]}"
     else:
-        entries.append(PortEntry(Outcome.UNDECIDED, name, "", (
-            f"{name}'s call number is compared with something other than one known value; "
-            "left out")))  # fmt: skip
+        entries.append(
+            PortEntry(
+                Outcome.UNDECIDED,
+                name,
+                "",
+                (
+                    f"{name}'s call number is compared with something other than one known value; "
+                    "left out"
+                ),
+            )
+        )
         return []
     out = []
     for call in chosen:
@@ -403,8 +438,7 @@ def _settle(
         else:
             strictest = min((rets[o.rule] for o, _ in outs), key=rank)
             allowed = {strictest}
-            why = ("equivalents with different actions land on {name}; kept the most "
-                   "restrictive")  # fmt: skip
+            why = "equivalents with different actions land on {name}; kept the most restrictive"
         for out, src in outs:
             if rets[out.rule] not in allowed:
                 entries.append(PortEntry(Outcome.UNDECIDED, src, name, why.format(name=name)))

@@ -44,6 +44,7 @@ __all__ = ["command"]
 @click.pass_context
 def command(
     ctx: click.Context,
+    *,
     file: str,
     to: tuple[str, ...],
     from_: str | None,
