@@ -26,6 +26,7 @@ __all__ = [
     "MULTIPLEXERS",
     "SPLIT_64",
     "TLS_CALL",
+    "VDSO",
     "Equivalent",
     "Replacement",
 ]
@@ -47,6 +48,9 @@ class Equivalent:
     source: str
     note: str = ""
     """What the replacement allows beyond the legacy call, said in the report."""
+    replaces: bool = False
+    """Where the replacement is the target's form, ``legacy`` is not kept beside it: every C
+    library calls the replacement there (the 32-bit id calls, the thread pointer call)."""
     reverse: bool = False
     """musl (and older glibc) call ``legacy`` wherever the architecture has it (``SYS_open``,
     ``SYS_fork``, ``SYS_pipe``...): ported from an architecture without it, the replacement
@@ -63,7 +67,7 @@ def _e(
     reverse: bool = False,
 ) -> Equivalent:
     reps_ = tuple(Replacement(n, a) for n, a in reps.items())
-    return Equivalent(legacy, reps_, kind, source, note, reverse)
+    return Equivalent(legacy, reps_, kind, source, note, kind in ("uid32", "tls"), reverse)
 
 
 _AT = (
@@ -372,6 +376,22 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "getrlimit(2): getrlimit(r, l) is prlimit64(0, r, NULL, l); glibc uses prlimit64",
     ),
     _e(
+        "prlimit64",
+        {"ugetrlimit": (None, 0, None, 1)},
+        "legacy",
+        "getrlimit(2): glibc's getrlimit on x86 and arm 32-bit calls ugetrlimit (seen in strace "
+        "of Debian 12's i386 busybox-static), prlimit64 on 64-bit ABIs",
+        "ugetrlimit only reads limits; prlimit64's pid and new limit have no counterpart",
+    ),
+    _e(
+        "rt_sigreturn",
+        {"sigreturn": ()},
+        "legacy",
+        "sigreturn(2): on x86 and arm 32-bit a handler installed without SA_SIGINFO returns "
+        "through sigreturn; 64-bit ABIs have only rt_sigreturn (seen in strace of Debian 12's "
+        "i386 busybox-static)",
+    ),
+    _e(
         "setrlimit",
         {"prlimit64": (1, 2)},
         "legacy",
@@ -540,3 +560,20 @@ TLS_CALL: dict[Arch, str] = {
         "set_thread_area",
     ),
 }  # fmt: skip
+
+VDSO: dict[Arch, tuple[str, ...]] = {
+    # The calls each architecture's vDSO serves (the __vdso_*/__kernel_* symbols of
+    # arch/*/entry/vdso/vdso*.lds.S, arch/*/kernel/vdso*/vdso.lds.S). A recording never sees
+    # them; the C library falls back to the syscall where the vDSO cannot answer (a clocksource
+    # without vDSO support, vdso=0, qemu-user without a vDSO).
+    Arch.X86_64: ("clock_gettime", "gettimeofday", "time", "getcpu", "clock_getres"),
+    Arch.X32: ("clock_gettime", "gettimeofday", "time", "getcpu", "clock_getres"),
+    Arch.X86: ("clock_gettime", "clock_gettime64", "gettimeofday", "time", "clock_getres"),
+    Arch.AARCH64: ("clock_gettime", "gettimeofday", "clock_getres"),
+    Arch.ARM: ("clock_gettime", "clock_gettime64", "gettimeofday"),
+    Arch.RISCV64: ("clock_gettime", "gettimeofday", "clock_getres", "getcpu"),
+    Arch.S390X: ("clock_gettime", "gettimeofday", "clock_getres", "getcpu"),
+    Arch.PPC64LE: ("clock_gettime", "gettimeofday", "clock_getres", "time", "getcpu"),
+    Arch.PPC64: ("clock_gettime", "gettimeofday", "clock_getres", "time", "getcpu"),
+    Arch.LOONGARCH64: ("clock_gettime", "gettimeofday", "getcpu"),
+}

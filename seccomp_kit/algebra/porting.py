@@ -36,6 +36,7 @@ from seccomp_kit.algebra._equivalents import (
     MULTIPLEXERS,
     SPLIT_64,
     TLS_CALL,
+    VDSO,
     Equivalent,
 )
 from seccomp_kit.algebra._port_report import (
@@ -79,13 +80,17 @@ def port(
     to: Arch | str | Sequence[Arch | str],
     from_: Arch | str | None = None,
     libseccomp: str | None = None,
+    vdso_fallback: bool = False,
 ) -> Ported:
     """``profile`` (recorded on ``from_``) made to do the same on each architecture of ``to``.
 
     ``from_`` defaults to the first architecture the profile declares (``architectures``, then
     ``archMap``). ``libseccomp`` ("2.5.4" or "2.6.0") checks that the target's libseccomp can
     name every call of the result; unnameable calls are reported as undecided, because runtimes
-    drop them and the default action then applies.
+    drop them and the default action then applies. ``vdso_fallback`` also allows, with the
+    action of the profile's first unconditional ALLOW rule, the calls the target's vDSO serves
+    (``clock_gettime``...): a recording never sees them, but the C library makes them as
+    syscalls where the vDSO cannot answer (qemu-user, a clocksource without vDSO support).
 
     Returns the ported profile (``architectures`` = the targets) and a :class:`PortReport`.
     Raises :class:`~seccomp_kit.errors.InputError` for an unknown architecture or version.
@@ -104,6 +109,8 @@ def port(
     per_target: list[tuple[Arch, list[_Out], list[PortEntry], list[str]]] = []
     for target in targets:
         outs, entries, kept = _port_one(profile, rets, default, source, target)
+        if vdso_fallback:
+            outs += _vdso(profile, rets, target, outs, entries)
         per_target.append((target, outs, entries, kept))
 
     # One document serves every target: a rule made for one target also applies on another
@@ -242,7 +249,12 @@ def _port_one(
 
     for i, rule in enumerate(profile.syscalls):
         for name in rule.names:
-            if name in table:
+            replaced = any(
+                eq.replaces and rep.name in table and _wanted(eq, name, rep.name, source, target)
+                for eq in _BY_LEGACY.get(name, ())
+                for rep in eq.replacements
+            )
+            if name in table and not replaced:
                 args = carry(i, name, name, _layout_map(name, source, target), "kept")
                 if args is None:
                     args = _fallback_args(rets[i], default)
@@ -253,7 +265,9 @@ def _port_one(
                 for rep in eq.replacements:
                     if rep.name not in table or not _wanted(eq, name, rep.name, source, target):
                         continue
-                    outcome = Outcome.TRANSLATED if name not in table else Outcome.ADDED
+                    outcome = (
+                        Outcome.ADDED if name in table and not replaced else Outcome.TRANSLATED
+                    )
                     args = carry(i, name, rep.name, rep.args, outcome.value)
                     if args is None:
                         args = _fallback_args(rets[i], default)
@@ -284,6 +298,27 @@ def _port_one(
                 entries.append(PortEntry(Outcome.DROPPED, name, "", _drop_reason(name, target)))
 
     return native + _settle(native, extra, rets, entries), entries, kept
+
+
+def _vdso(
+    profile: Profile, rets: list[int], target: Arch, outs: list[_Out], entries: list[PortEntry]
+) -> list[_Out]:
+    from seccomp_kit.model import Action
+
+    allow = next((i for i, r in enumerate(profile.syscalls)
+                  if r.action is Action.ALLOW and not r.args), None)  # fmt: skip
+    if allow is None:
+        return []
+    present = {o.name for o in outs}
+    table = syscalls.table(target)
+    added = []
+    for name in VDSO.get(target, ()):
+        if name in table and name not in present:
+            added.append(_Out(allow, name, (), False))
+            entries.append(PortEntry(Outcome.ADDED, "", name, (
+                f"served by the {target.value} vDSO, so no recording shows it; the C library "
+                "calls it as a syscall where the vDSO cannot answer (vdso_fallback)")))  # fmt: skip
+    return added
 
 
 def _wanted(eq: Equivalent, name: str, rep: str, source: Arch, target: Arch) -> bool:

@@ -1,0 +1,212 @@
+"""The porting proof: record busybox applets on x86_64, port the profile, and compare with what
+Debian's busybox-static for the target really calls there.
+
+Targets: aarch64 under ``qemu-aarch64-static -strace``, and i386 (the 32-bit one) natively under
+``strace -f`` (the x86_64 kernel runs i386 binaries through its compat entry points, which a
+seccomp filter sees as ``SCMP_ARCH_X86``). ``tools/foreign-busybox.sh`` installs both binaries
+and qemu. Run ``python -m tests.algebra.port_proof`` for the table in benchmarks/README.md.
+
+Busybox's shell runs applets by exec'ing ``/proc/self/exe``; under qemu-user (no binfmt_misc
+registration) that fails with ENOEXEC and the shell searches PATH, so PATH starts with a
+directory of wrappers that exec the same applet under qemu with the same strace log: every
+process of the arm64 run is traced.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+from seccomp_kit import syscalls
+from seccomp_kit.algebra.porting import port
+from seccomp_kit.model import Action, Arch, Profile
+from seccomp_kit.record import record, record_command
+
+__all__ = ["FOREIGN", "WORKLOADS", "Comparison", "compare", "main", "missing_tools"]
+
+FOREIGN = Path(os.environ.get("SECCOMP_KIT_FOREIGN_ROOT", "/var/cache/seccomp-kit/foreign"))
+HOST_BUSYBOX = Path("/bin/busybox")
+QEMU = "qemu-aarch64-static"
+
+# name -> applet argv (after "busybox"); {tree}, {work}, {url} are filled in per run.
+WORKLOADS: dict[str, tuple[str, ...]] = {
+    "ls -R": ("ls", "-lR", "{tree}"),
+    "tar": ("sh", "-c", "cd {work} && tar -cf out.tar -C {tree} . && mkdir -p x && "
+            "tar -xf out.tar -C x && tar -tvf out.tar > /dev/null"),
+    "sh -c pipeline": ("sh", "-c", "ls {tree} | sort -r | wc -l > /dev/null; "
+                       "echo a b c | tr ' ' '\\n' | grep -c b > /dev/null; cat {tree}/f1 | "
+                       "head -n 3 | md5sum > /dev/null"),
+    "wget": ("wget", "-q", "-O", "{work}/got", "{url}/f1"),
+}  # fmt: skip
+
+
+def missing_tools() -> list[str]:
+    out = [str(p) for p in (HOST_BUSYBOX, FOREIGN / "arm64/bin/busybox",
+                            FOREIGN / "i386/bin/busybox") if not p.exists()]  # fmt: skip
+    out += [t for t in (QEMU, "strace") if shutil.which(t) is None]
+    return out
+
+
+@attrs.frozen
+class Comparison:
+    workload: str
+    target: Arch
+    recorded: frozenset[str]
+    """x86_64 names the recording allowed."""
+    allowed: frozenset[str]
+    """Names the ported profile allows on the target."""
+    needed: frozenset[str]
+    """Names the target's run really called."""
+
+    @property
+    def missed(self) -> frozenset[str]:
+        return self.needed - self.allowed
+
+    @property
+    def unneeded(self) -> frozenset[str]:
+        return self.allowed - self.needed
+
+
+@contextmanager
+def _fixture(root: Path) -> Iterator[dict[str, str]]:
+    tree = root / "tree"
+    for i, sub in enumerate(("", "a", "a/b", "c")):
+        d = tree / sub
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i}").write_text("line\n" * (i + 5))
+    (tree / "f1").write_text("".join(f"row {n}\n" for n in range(50)))
+    os.symlink("f1", tree / "link")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(tree), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"tree": str(tree), "url": f"http://127.0.0.1:{server.server_address[1]}"}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _argv(workload: str, values: dict[str, str]) -> list[str]:
+    return [a.format(**values) for a in WORKLOADS[workload]]
+
+
+def _fresh(root: Path, name: str) -> Path:
+    work = root / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return work
+
+
+def record_x86_64(argv: list[str]) -> Profile:
+    """The least-privilege profile of the host's busybox running ``argv``."""
+    live = record_command([str(HOST_BUSYBOX), *argv], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=60)  # fmt: skip
+    if not live.complete:
+        raise RuntimeError(f"recording of {argv} lost records: {live.warnings}")
+    return record(live.events, default_action=Action.ERRNO).profile
+
+
+_CALL = re.compile(r"(?:^|[\s\]])([a-z_][a-z0-9_]*)\(", re.MULTILINE)
+_UNKNOWN = re.compile(r"Unknown syscall (\d+)")
+
+
+def names_in_trace(text: str, arch: Arch) -> frozenset[str]:
+    """Syscall names in qemu -strace or strace -f output (numbers qemu does not know by name
+    are looked up in ``arch``'s table)."""
+    table = syscalls.table(arch)
+    names = {m for m in _CALL.findall(text) if m in table}
+    for nr in _UNKNOWN.findall(text):
+        name = table.name(int(nr))
+        if name is not None:
+            names.add(name)
+    return frozenset(names)
+
+
+def trace_arm64(argv: list[str], root: Path) -> frozenset[str]:
+    busybox = FOREIGN / "arm64/bin/busybox"
+    log = root / "qemu.log"
+    log.unlink(missing_ok=True)
+    wrappers = _fresh(root, "arm64-path")
+    applets = subprocess.run([QEMU, str(busybox), "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()  # fmt: skip
+    for applet in applets:
+        w = wrappers / applet
+        w.write_text(f'#!/bin/sh\nexec {QEMU} -strace -0 {applet} {busybox} "$@" 2>>{log}\n')
+        w.chmod(0o755)
+    env = {**os.environ, "PATH": f"{wrappers}:/usr/bin:/bin"}
+    with log.open("ab") as err:
+        subprocess.run([QEMU, "-strace", str(busybox), *argv], env=env, stdout=subprocess.DEVNULL,
+                       stderr=err, timeout=120, check=True)  # fmt: skip
+    # qemu-user loads the program itself, so the program's own execve never shows in its log;
+    # the recording (whose filter is in place before that execve) and strace both see it.
+    return names_in_trace(log.read_text(errors="replace"), Arch.AARCH64) | {"execve"}
+
+
+def trace_i386(argv: list[str], root: Path) -> frozenset[str]:
+    busybox = FOREIGN / "i386/bin/busybox"
+    log = root / "strace.log"
+    subprocess.run(["strace", "-f", "-qq", "-o", str(log), str(busybox), *argv],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
+                   check=True)  # fmt: skip
+    return names_in_trace(log.read_text(errors="replace"), Arch.X86)
+
+
+def allowed_names(profile: Profile, arch: Arch) -> frozenset[str]:
+    """Names the profile allows unconditionally on ``arch`` (recordings have no conditions)."""
+    table = syscalls.table(arch)
+    return frozenset(n for r in profile.syscalls if r.action is Action.ALLOW and not r.args
+                     for n in r.names if n in table)  # fmt: skip
+
+
+def compare(root: Path, *, vdso_fallback: bool = False) -> list[Comparison]:
+    out = []
+    with _fixture(root) as values:
+        for workload in WORKLOADS:
+            work = _fresh(root, "x86_64")
+            recorded = record_x86_64(_argv(workload, {**values, "work": str(work)}))
+            rec_names = allowed_names(recorded, Arch.X86_64)
+            for target, tracer in ((Arch.AARCH64, trace_arm64), (Arch.X86, trace_i386)):
+                ported = port(recorded, to=target, from_=Arch.X86_64, vdso_fallback=vdso_fallback)
+                work = _fresh(root, target.name)
+                needed = tracer(_argv(workload, {**values, "work": str(work)}), root)
+                out.append(Comparison(workload, target, rec_names,
+                                      allowed_names(ported.profile, target), needed))  # fmt: skip
+    return out
+
+
+def main() -> None:
+    import tempfile
+
+    for fallback in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            results = compare(Path(tmp), vdso_fallback=fallback)
+        print(f"vdso_fallback={fallback}")
+        print("| workload | target | recorded (x86_64) | ported allows | target run called | "
+              "missed | allowed, not called |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
+        for c in results:
+            print(f"| {c.workload} | {c.target.value} | {len(c.recorded)} | {len(c.allowed)} | "
+                  f"{len(c.needed)} | {len(c.missed)} {sorted(c.missed)} | "
+                  f"{len(c.unneeded)} {sorted(c.unneeded)} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
