@@ -48,6 +48,9 @@ class Equivalent:
     source: str
     note: str = ""
     """What the replacement allows beyond the legacy call, said in the report."""
+    first_only: bool = False
+    """Only the first replacement (in order) the target has stands in: the C library picks one
+    (stat -> newfstatat, else fstatat64, else statx)."""
     replaces: bool = False
     """Where the replacement is the target's form, ``legacy`` is not kept beside it: every C
     library calls the replacement there (the 32-bit id calls, the thread pointer call)."""
@@ -67,7 +70,16 @@ def _e(
     reverse: bool = False,
 ) -> Equivalent:
     reps_ = tuple(Replacement(n, a) for n, a in reps.items())
-    return Equivalent(legacy, reps_, kind, source, note, kind in ("uid32", "tls"), reverse)
+    first = legacy in _FIRST_ONLY
+    return Equivalent(legacy, reps_, kind, source, note, first, kind in ("uid32", "tls"), reverse)
+
+
+# Entries whose replacements are alternatives the C library chooses between by what the
+# architecture has (glibc's fstatat64 uses newfstatat or fstatat64 and statx only where neither
+# exists; access uses faccessat, faccessat2 only for flags; rename uses renameat if present).
+_FIRST_ONLY = frozenset(
+    ["stat", "lstat", "fstat", "stat64", "lstat64", "fstat64", "access", "rename"]
+)
 
 
 _AT = (

@@ -262,7 +262,10 @@ def _port_one(
                     native.append(_Out(i, name, args, True))
                     kept.append(name)
             for eq in _BY_LEGACY.get(name, ()):
-                for rep in eq.replacements:
+                reps = eq.replacements
+                if eq.first_only:
+                    reps = tuple(r for r in reps if r.name in table)[:1]
+                for rep in reps:
                     if rep.name not in table or not _wanted(eq, name, rep.name, source, target):
                         continue
                     outcome = (

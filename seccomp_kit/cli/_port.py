@@ -28,6 +28,12 @@ __all__ = ["command"]
     help="Report calls the target's libseccomp cannot name (runtimes drop those rules).",
 )
 @click.option(
+    "--vdso-fallback",
+    is_flag=True,
+    help="Also allow the calls the target's vDSO serves (clock_gettime...), which a "
+    "recording cannot see but qemu-user and some clocksources make as syscalls.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
@@ -49,6 +55,7 @@ def command(
     to: tuple[str, ...],
     from_: str | None,
     libseccomp: str | None,
+    vdso_fallback: bool,
     output: str,
     report_path: str | None,
 ) -> None:
@@ -66,7 +73,13 @@ def command(
     from seccomp_kit.algebra.porting import port
 
     targets = [a.strip() for item in to for a in item.split(",") if a.strip()]
-    result = port(load_profile(file), to=targets, from_=from_, libseccomp=libseccomp)
+    result = port(
+        load_profile(file),
+        to=targets,
+        from_=from_,
+        libseccomp=libseccomp,
+        vdso_fallback=vdso_fallback,
+    )
     text = skio.dumps(result.profile)
     if output == "-":
         click.echo(text, nl=False)
