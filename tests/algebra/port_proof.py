@@ -61,20 +61,22 @@ def missing_tools() -> list[str]:
 class Comparison:
     workload: str
     target: Arch
-    recorded: frozenset[str]
-    """x86_64 names the recording allowed."""
-    allowed: frozenset[str]
-    """Names the ported profile allows on the target."""
+    recorded: Profile
+    """What the x86_64 recording produced."""
     needed: frozenset[str]
     """Names the target's run really called."""
 
-    @property
-    def missed(self) -> frozenset[str]:
-        return self.needed - self.allowed
+    def allowed(self, *, vdso_fallback: bool) -> frozenset[str]:
+        """Names the ported profile allows on the target."""
+        ported = port(self.recorded, to=self.target, from_=Arch.X86_64,
+                      vdso_fallback=vdso_fallback)  # fmt: skip
+        return allowed_names(ported.profile, self.target)
 
-    @property
-    def unneeded(self) -> frozenset[str]:
-        return self.allowed - self.needed
+    def missed(self, *, vdso_fallback: bool) -> frozenset[str]:
+        return self.needed - self.allowed(vdso_fallback=vdso_fallback)
+
+    def unneeded(self, *, vdso_fallback: bool) -> frozenset[str]:
+        return self.allowed(vdso_fallback=vdso_fallback) - self.needed
 
 
 @contextmanager
@@ -176,36 +178,38 @@ def allowed_names(profile: Profile, arch: Arch) -> frozenset[str]:
                      for n in r.names if n in table)  # fmt: skip
 
 
-def compare(root: Path, *, vdso_fallback: bool = False) -> list[Comparison]:
+def compare(root: Path) -> list[Comparison]:
+    """Record each workload on x86_64 and trace it on each target."""
     out = []
     with _fixture(root) as values:
         for workload in WORKLOADS:
             work = _fresh(root, "x86_64")
             recorded = record_x86_64(_argv(workload, {**values, "work": str(work)}))
-            rec_names = allowed_names(recorded, Arch.X86_64)
             for target, tracer in ((Arch.AARCH64, trace_arm64), (Arch.X86, trace_i386)):
-                ported = port(recorded, to=target, from_=Arch.X86_64, vdso_fallback=vdso_fallback)
                 work = _fresh(root, target.name)
                 needed = tracer(_argv(workload, {**values, "work": str(work)}), root)
-                out.append(Comparison(workload, target, rec_names,
-                                      allowed_names(ported.profile, target), needed))  # fmt: skip
+                out.append(Comparison(workload, target, recorded, needed))
     return out
 
 
 def main() -> None:
     import tempfile
 
+    with tempfile.TemporaryDirectory() as tmp:
+        results = compare(Path(tmp))
     for fallback in (False, True):
-        with tempfile.TemporaryDirectory() as tmp:
-            results = compare(Path(tmp), vdso_fallback=fallback)
-        print(f"vdso_fallback={fallback}")
+        print(f"\nvdso_fallback={fallback}\n")
         print("| workload | target | recorded (x86_64) | ported allows | target run called | "
-              "missed | allowed, not called |")  # fmt: skip
+              "missed | allowed, never called |")  # fmt: skip
         print("|---|---|---|---|---|---|---|")
         for c in results:
-            print(f"| {c.workload} | {c.target.value} | {len(c.recorded)} | {len(c.allowed)} | "
-                  f"{len(c.needed)} | {len(c.missed)} {sorted(c.missed)} | "
-                  f"{len(c.unneeded)} {sorted(c.unneeded)} |")  # fmt: skip
+            rec = allowed_names(c.recorded, Arch.X86_64)
+            allowed = c.allowed(vdso_fallback=fallback)
+            missed = sorted(c.needed - allowed)
+            extra = sorted(allowed - c.needed)
+            print(f"| {c.workload} | {c.target.value} | {len(rec)} | {len(allowed)} | "
+                  f"{len(c.needed)} | {len(missed)} {' '.join(missed)} | "
+                  f"{len(extra)} {' '.join(extra)} |")  # fmt: skip
 
 
 if __name__ == "__main__":
