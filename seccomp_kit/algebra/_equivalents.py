@@ -83,8 +83,8 @@ _FIRST_ONLY = frozenset(
 
 
 _AT = (
-    "asm-generic/unistd.h (aarch64, riscv64, loongarch64) defines only the *at form; glibc "
-    "2.26+ and musl implement the path call with it there"
+    "asm-generic/unistd.h (aarch64, riscv64, loongarch64) has only the newer call; glibc and "
+    "musl implement this one with it there"
 )
 _STAT = (
     "stat(2), statx(2): stat/lstat/fstat are fstatat(AT_FDCWD|fd, path, buf, flags); 64-bit "
