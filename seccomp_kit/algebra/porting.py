@@ -228,7 +228,11 @@ def _port_one(
         for cond in rule.args:
             idx = cond.index if mapping is None else _mapped(mapping, cond.index)
             if idx is None:
-                problems.append(f"argument {cond.index} of {src_name} has no counterpart in {name}")
+                problems.append(
+                    f"the argument order of {name} on {target.value} is not in the table"
+                    if src_name == name
+                    else f"argument {cond.index} of {src_name} has no counterpart in {name}"
+                )
                 continue
             problem = _meaning(src_name, name, cond, idx, source=source, target=target)
             if problem:
@@ -245,6 +249,12 @@ def _port_one(
                 )
             )
             return None
+        moved = [f"{c.index} -> {o.index}" for c, o in zip(rule.args, out, strict=True)
+                 if c.index != o.index]  # fmt: skip
+        if moved and src_name == name:
+            entries.append(PortEntry(Outcome.TRANSLATED, src_name, name, (
+                f"{name}'s arguments are in another order on {target.value}: conditions moved "
+                f"({', '.join(moved)})")))  # fmt: skip
         return tuple(out)
 
     for i, rule in enumerate(profile.syscalls):

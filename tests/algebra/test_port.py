@@ -188,7 +188,9 @@ def test_clone_flags_stay_at_0_on_aarch64_and_move_to_1_on_s390x() -> None:
     p = prof(allow("clone", args=(flags, ctid)))
     (a,) = rules_for(port(p, to="aarch64"), "clone")
     assert a.args == (flags, ArgCondition(index=4, value=0, op=Operator.NE))
-    (s,) = rules_for(port(p, to="s390x"), "clone")
+    s390x = port(p, to="s390x")
+    assert "(0 -> 1)" in entry(s390x, Outcome.TRANSLATED, "clone", "clone")
+    (s,) = rules_for(s390x, "clone")
     assert s.args == (ArgCondition(index=1, value=CLONE_NEWUSER, op=Operator.MASKED_EQ,
                                    value_two=0), ctid)  # fmt: skip
 
