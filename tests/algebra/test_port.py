@@ -306,7 +306,8 @@ _ARCHES = (Arch.X86_64, Arch.AARCH64, Arch.X86, Arch.ARM, Arch.S390X, Arch.RISCV
 _TOUCHED = (
     {e.legacy for e in EQUIVALENTS}
     | {r.name for e in EQUIVALENTS for r in e.replacements}
-    | set(ARG_LAYOUTS) | set(SPLIT_64) | set(MULTIPLEXERS)
+    | set(ARG_LAYOUTS) | set(SPLIT_64) | set(MULTIPLEXERS) | set(TLS_CALL.values())
+    | {n for calls in MULTIPLEXERS.values() for n in calls.values()}
 )  # fmt: skip
 
 
@@ -394,3 +395,15 @@ def test_cli_bad_architecture_is_a_usage_error(tmp_path: Path) -> None:
     done = _cli(str(src), "--to", "sparc")
     assert done.returncode == 2
     assert "unknown architecture 'sparc'" in done.stderr
+
+
+def test_the_example_in_docs_porting_md_is_what_port_writes() -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "porting.md").read_text()
+    recorded, expected = re.findall(r"```json\n(.*?)```", doc, re.S)[:2]
+    ported = port(io.loads(recorded), to="arm64")
+    assert ported.profile == io.loads(expected)
+    summary = "SCMP_ARCH_AARCH64: 3 kept, 5 translated, 0 added, 1 dropped, 0 undecided"
+    assert summary in doc
+    assert summary in ported.report.to_text()
