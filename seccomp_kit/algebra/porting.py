@@ -48,7 +48,7 @@ from seccomp_kit.algebra._port_report import (
 )
 from seccomp_kit.errors import InputError
 from seccomp_kit.model import Arch, ArgCondition, Operator, Profile, SyscallRule
-from seccomp_kit.syscalls.arches import arch_info, parse_arch
+from seccomp_kit.syscalls.arches import arch_info, by_native, parse_arch
 
 __all__ = ["LIBSECCOMP_VERSIONS", "Outcome", "PortReport", "Ported", "TargetReport", "port"]
 
@@ -141,7 +141,7 @@ def port(
         profile,
         architectures=targets,
         arch_map=(),
-        syscalls=_render(profile, list(union)),
+        syscalls=_render(profile, list(union), source),
     )
     return Ported(result, PortReport(source, libseccomp, tuple(reports)))
 
@@ -257,7 +257,14 @@ def _port_one(
                 f"({', '.join(moved)})")))  # fmt: skip
         return tuple(out)
 
+    nowhere: list[str] = []
     for i, rule in enumerate(profile.syscalls):
+        on_source = _applies_on(rule, source)
+        if not on_source and not _applies_on(rule, target):
+            entries.append(PortEntry(Outcome.DROPPED, "", "", (
+                f"syscalls[{i}] ({', '.join(rule.names)}) applies neither on {source.value} nor "
+                f"on {target.value} (includes/excludes arches)")))  # fmt: skip
+            continue
         for name in rule.names:
             replaced = any(
                 eq.replaces and rep.name in table and _wanted(eq, name, rep.name, source, target)
@@ -271,6 +278,11 @@ def _port_one(
                 if args is not None:
                     native.append(_Out(i, name, args, True))
                     kept.append(name)
+            if name not in src_table or not on_source:
+                # It did nothing on the source: there is nothing to carry over.
+                if name not in table:
+                    nowhere.append(name)
+                continue
             for eq in _BY_LEGACY.get(name, ()):
                 reps = eq.replacements
                 if eq.first_only:
@@ -310,7 +322,30 @@ def _port_one(
             if name not in table and not _handled(name, entries):
                 entries.append(PortEntry(Outcome.DROPPED, name, "", _drop_reason(name, target)))
 
+    if nowhere:
+        entries.append(PortEntry(Outcome.DROPPED, "", "", (
+            f"{', '.join(sorted(set(nowhere)))}: exist on neither {source.value} nor "
+            f"{target.value}; they had no effect on the source")))  # fmt: skip
     return native + _settle(native, extra, rets, entries), entries, kept
+
+
+def _applies_on(rule: SyscallRule, arch: Arch) -> bool:
+    """Whether moby's ``includes.arches``/``excludes.arches`` let the rule apply on ``arch``."""
+
+    def named(values: Iterable[str]) -> bool:
+        for value in values:
+            info = by_native(value)
+            try:
+                parsed = info.arch if info is not None else parse_arch(value)
+            except InputError:
+                continue
+            if parsed is arch:
+                return True
+        return False
+
+    if rule.includes.arches and not named(rule.includes.arches):
+        return False
+    return not named(rule.excludes.arches)
 
 
 def _vdso(
@@ -503,11 +538,19 @@ def _settle(
     return list(dict.fromkeys(result))
 
 
-def _render(profile: Profile, outs: list[_Out]) -> tuple[SyscallRule, ...]:
+def _render(profile: Profile, outs: list[_Out], source: Arch) -> tuple[SyscallRule, ...]:
     """Rules in the source's order: each source rule with the names it keeps, then one rule per
-    source rule and condition set for the names ported from it."""
+    source rule and condition set for the names ported from it. A rule that applied on the
+    source loses its ``includes``/``excludes`` arches (they named the source's architectures);
+    a rule that applied only on a target keeps them."""
     rules: list[SyscallRule] = []
     for i, rule in enumerate(profile.syscalls):
+        if _applies_on(rule, source) and (rule.includes.arches or rule.excludes.arches):
+            rule = attrs.evolve(  # noqa: PLW2901 - the rule as ported
+                rule,
+                includes=attrs.evolve(rule.includes, arches=()),
+                excludes=attrs.evolve(rule.excludes, arches=()),
+            )
         groups: dict[tuple[bool, tuple[ArgCondition, ...]], list[str]] = {}
         for out in outs:
             if out.rule == i:

@@ -407,3 +407,22 @@ def test_the_example_in_docs_porting_md_is_what_port_writes() -> None:
     summary = "SCMP_ARCH_AARCH64: 3 kept, 5 translated, 0 added, 1 dropped, 0 undecided"
     assert summary in doc
     assert summary in ported.report.to_text()
+
+
+def test_moby_arch_filters_follow_where_the_rule_applied() -> None:
+    from seccomp_kit.model import CapFilter
+
+    on_amd64 = SyscallRule(names=("open", "arch_prctl"), action=Action.ALLOW,
+                           includes=CapFilter(arches=("amd64",)))  # fmt: skip
+    on_arm64 = SyscallRule(names=("set_tid_address",), action=Action.ALLOW,
+                           includes=CapFilter(arches=("arm64",)))  # fmt: skip
+    on_s390x = SyscallRule(names=("s390_pci_mmio_read",), action=Action.ALLOW,
+                           includes=CapFilter(arches=("s390x",)))  # fmt: skip
+    ported = port(prof(on_amd64, on_arm64, on_s390x), to="arm64")
+    by_name = {n: r for r in ported.profile.syscalls for n in r.names}
+    # the amd64 rule is what the program used: ported, its arch filter gone
+    assert by_name["openat"].includes.arches == ()
+    # the arm64 rule is the target's own: kept as it is
+    assert by_name["set_tid_address"].includes.arches == ("arm64",)
+    assert "s390_pci_mmio_read" not in by_name
+    assert "applies neither" in entry(ported, Outcome.DROPPED, "")
