@@ -245,19 +245,17 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "faccessat2 first; " + _AT,
         reverse=True,
     ),
-    _e(
-        "mkdir",
-        {"mkdirat": (1, 2)},
-        "legacy",
-        "mkdir(2): mkdirat(AT_FDCWD, ...); " + _AT,
-        reverse=True,
-    ),
-    _e(
-        "mknod",
-        {"mknodat": (1, 2, 3)},
-        "legacy",
-        "mknod(2): mknodat(AT_FDCWD, ...); " + _AT,
-        reverse=True,
+    # path calls whose *at form is the same call with AT_FDCWD (symlink's path is its 2nd)
+    *(
+        _e(legacy, {rep: args}, "legacy", f"{legacy}(2): {rep} with AT_FDCWD; " + _AT, reverse=True)
+        for legacy, rep, args in (
+            ("mkdir", "mkdirat", (1, 2)),
+            ("mknod", "mknodat", (1, 2, 3)),
+            ("link", "linkat", (1, 3)),
+            ("symlink", "symlinkat", (0, 2)),
+            ("readlink", "readlinkat", (1, 2, 3)),
+            ("chmod", "fchmodat", (1, 2)),
+        )
     ),
     _e(
         "rmdir",
@@ -288,30 +286,6 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         {"renameat2": (0, 1, 2, 3)},
         "legacy",
         "rename(2): renameat is renameat2 with flags 0; riscv64 and loongarch64 lack renameat",
-    ),
-    _e(
-        "link", {"linkat": (1, 3)}, "legacy", "link(2): linkat(AT_FDCWD, ...); " + _AT, reverse=True
-    ),
-    _e(
-        "symlink",
-        {"symlinkat": (0, 2)},
-        "legacy",
-        "symlink(2): symlinkat(t, AT_FDCWD, p); " + _AT,
-        reverse=True,
-    ),
-    _e(
-        "readlink",
-        {"readlinkat": (1, 2, 3)},
-        "legacy",
-        "readlink(2): readlinkat(AT_FDCWD, ...); " + _AT,
-        reverse=True,
-    ),
-    _e(
-        "chmod",
-        {"fchmodat": (1, 2)},
-        "legacy",
-        "chmod(2): fchmodat(AT_FDCWD, ...); " + _AT,
-        reverse=True,
     ),
     _e(
         "chown",
