@@ -110,7 +110,7 @@ def port(
     for target in targets:
         outs, entries, kept = _port_one(profile, rets, default, source, target)
         if vdso_fallback:
-            outs += _vdso(profile, rets, target, outs, entries)
+            outs += _vdso(profile, target, outs, entries)
         per_target.append((target, outs, entries, kept))
 
     # One document serves every target: a rule made for one target also applies on another
@@ -120,10 +120,12 @@ def port(
         union.update(dict.fromkeys(outs))
     reports = []
     for target, outs, entries, kept in per_target:
-        own = set(outs)
+        own = {(o.rule, o.name, o.args) for o in outs}
         table = syscalls.table(target)
         for out in union:
-            if out not in own and out.name in table:
+            rule = profile.syscalls[out.rule]
+            reaches = _applies_on(rule, source) or _applies_on(rule, target)
+            if (out.rule, out.name, out.args) not in own and out.name in table and reaches:
                 entries.append(
                     PortEntry(
                         Outcome.UNDECIDED,
@@ -180,20 +182,17 @@ def _unnameable(
     from seccomp_kit.syscalls import _generated
 
     arch_name = target.value.removeprefix("SCMP_ARCH_").lower()
+    if arch_name not in module.ARCHES:
+        yield PortEntry(Outcome.UNDECIDED, "", "", (
+            f"libseccomp {version} does not know the architecture {target.value}: no runtime "
+            "built on it can load this profile there"))  # fmt: skip
+        return
     for name in sorted(names):
-        try:
-            nr = module.resolve(_generated.NUMBERS, arch_name, name)
-        except KeyError:
-            yield PortEntry(
-                Outcome.UNDECIDED,
-                "",
-                name,
-                f"libseccomp {version} does not know the architecture {target.value}",
-            )
-            return
-        # -1 is "unknown name"; other negative numbers are pseudo numbers libseccomp places
-        # itself (socketcall/ipc multiplexing), which is fine.
-        if nr == -1:
+        nr = module.resolve(_generated.NUMBERS, arch_name, name)
+        # -1: an unknown name; -10000 and below: a name libseccomp knows but not on this
+        # architecture (the rule is skipped). -101...-224 are the socketcall/ipc calls, which
+        # libseccomp places on the multiplexer itself.
+        if nr == -1 or nr <= -10000:
             yield PortEntry(
                 Outcome.UNDECIDED,
                 "",
@@ -348,9 +347,7 @@ def _applies_on(rule: SyscallRule, arch: Arch) -> bool:
     return not named(rule.excludes.arches)
 
 
-def _vdso(
-    profile: Profile, rets: list[int], target: Arch, outs: list[_Out], entries: list[PortEntry]
-) -> list[_Out]:
+def _vdso(profile: Profile, target: Arch, outs: list[_Out], entries: list[PortEntry]) -> list[_Out]:
     from seccomp_kit.model import Action
 
     allow = next((i for i, r in enumerate(profile.syscalls)

@@ -272,6 +272,12 @@ def test_names_the_target_libseccomp_cannot_resolve_are_reported() -> None:
     ported = port(prof(allow("mseal", "read")), to="arm64", libseccomp="2.5.4")
     assert "cannot name mseal" in entry(ported, Outcome.UNDECIDED, "", "mseal")
     assert not port(prof(allow("mseal", "read")), to="arm64", libseccomp="2.6.0").report
+    # known to 2.5.4, but not on x32 (a pseudo number: the rule is skipped there)
+    x32 = port(prof(allow("map_shadow_stack")), to="x32", libseccomp="2.5.4")
+    assert "cannot name map_shadow_stack" in entry(x32, Outcome.UNDECIDED, "", "map_shadow_stack")
+    assert not port(prof(allow("map_shadow_stack")), to="x32", libseccomp="2.6.0").report
+    loong = port(prof(allow("read")), to="loongarch64", libseccomp="2.5.4")
+    assert "does not know the architecture" in entry(loong, Outcome.UNDECIDED, "")
     with pytest.raises(InputError, match=r"2\.4\.0"):
         port(prof(allow("read")), to="arm64", libseccomp="2.4.0")
 
