@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -32,7 +33,15 @@ from seccomp_kit.algebra.porting import port
 from seccomp_kit.model import Action, Arch, Profile
 from seccomp_kit.record import record, record_command
 
-__all__ = ["FOREIGN", "WORKLOADS", "Comparison", "compare", "main", "missing_tools"]
+__all__ = [
+    "FOREIGN",
+    "WORKLOADS",
+    "Comparison",
+    "compare",
+    "enforce_i386",
+    "main",
+    "missing_tools",
+]
 
 FOREIGN = Path(os.environ.get("SECCOMP_KIT_FOREIGN_ROOT", "/var/cache/seccomp-kit/foreign"))
 HOST_BUSYBOX = Path("/bin/busybox")
@@ -192,6 +201,29 @@ def compare(root: Path) -> list[Comparison]:
     return out
 
 
+def enforce_i386(root: Path, results: list[Comparison]) -> dict[str, tuple[Any, Any]]:
+    """Run each workload's i386 busybox under the kernel's filter: the port of its x86_64
+    recording, and the recording itself unported (declared for x86). Returns the two
+    :class:`~seccomp_kit.record.runner.RunReport` per workload."""
+    from seccomp_kit.record.runner import run
+
+    busybox = str(FOREIGN / "i386/bin/busybox")
+    out = {}
+    with _fixture(root) as values:
+        for c in results:
+            if c.target is not Arch.X86:
+                continue
+            ported = port(c.recorded, to=Arch.X86, from_=Arch.X86_64).profile
+            unported = attrs.evolve(c.recorded, architectures=(Arch.X86,))
+            reports = []
+            for profile in (ported, unported):
+                work = _fresh(root, "enforced")
+                argv = [busybox, *_argv(c.workload, {**values, "work": str(work)})]
+                reports.append(run(profile, argv, report=True))
+            out[c.workload] = (reports[0], reports[1])
+    return out
+
+
 def main() -> None:
     import tempfile
 
@@ -210,6 +242,14 @@ def main() -> None:
             print(f"| {c.workload} | {c.target.value} | {len(rec)} | {len(allowed)} | "
                   f"{len(c.needed)} | {len(missed)} {' '.join(missed)} | "
                   f"{len(extra)} {' '.join(extra)} |")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        enforced = enforce_i386(Path(tmp), results)
+    print("\n| workload | i386 under the port: exit, blocked | under the unported recording |")
+    print("|---|---|---|")
+    for workload, (ported, unported) in enforced.items():
+        blocked = " ".join(b.name for b in unported.blocked)
+        print(f"| {workload} | {ported.status}, {len(ported.blocked)} | "
+              f"{unported.status}, {blocked} |")  # fmt: skip
 
 
 if __name__ == "__main__":
