@@ -143,6 +143,7 @@ def port(
         profile,
         architectures=targets,
         arch_map=(),
+        source=None,  # positions in the original text no longer describe this profile
         syscalls=_render(profile, list(union), source),
     )
     return Ported(result, PortReport(source, libseccomp, tuple(reports)))
@@ -227,11 +228,19 @@ def _port_one(
         for cond in rule.args:
             idx = cond.index if mapping is None else _mapped(mapping, cond.index)
             if idx is None:
-                problems.append(
-                    f"the argument order of {name} on {target.value} is not in the table"
-                    if src_name == name
-                    else f"argument {cond.index} of {src_name} has no counterpart in {name}"
-                )
+                if src_name != name:
+                    problems.append(
+                        f"argument {cond.index} of {src_name} has no counterpart in {name}"
+                    )
+                elif not mapping:
+                    problems.append(
+                        f"the argument order of {name} on {target.value} is not in the table"
+                    )
+                else:
+                    problems.append(
+                        f"argument {cond.index} of {name} has no counterpart in {name} on "
+                        f"{target.value} ({', '.join(ARG_LAYOUTS[name][target])})"
+                    )
                 continue
             problem = _meaning(src_name, name, cond, idx, source=source, target=target)
             if problem:

@@ -432,3 +432,13 @@ def test_moby_arch_filters_follow_where_the_rule_applied() -> None:
     assert by_name["set_tid_address"].includes.arches == ("arm64",)
     assert "s390_pci_mmio_read" not in by_name
     assert "applies neither" in entry(ported, Outcome.DROPPED, "")
+
+
+def test_mmap_conditions_go_to_mmap2_where_mmap_takes_a_struct() -> None:
+    prot = ArgCondition(index=2, value=4, op=Operator.MASKED_EQ, value_two=0)  # no PROT_EXEC
+    ported = port(prof(allow("mmap", args=(prot,))), to="x86")
+    # x86's mmap is old_mmap (one pointer): the allow is left out there...
+    assert rules_for(ported, "mmap") == []
+    assert "(args)" in entry(ported, Outcome.UNDECIDED, "mmap", "mmap")
+    # ...and the call glibc makes, mmap2, carries the condition on prot
+    assert [r.args for r in rules_for(ported, "mmap2")] == [(prot,)]
