@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the porting proof (tests/algebra/test_port_proof.py) runs: qemu-user-static, and Debian's
-# busybox-static for arm64 and i386, unpacked under $SECCOMP_KIT_FOREIGN_ROOT
+# busybox-static for arm64, armhf and i386, unpacked under $SECCOMP_KIT_FOREIGN_ROOT
 # (default /var/cache/seccomp-kit/foreign/<arch>/bin/busybox). The foreign packages are fetched
 # with a private apt configuration (own source list, lists and cache dirs, APT::Architectures set
 # for that one call) so no foreign architecture is ever added to the system's dpkg.
@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="${SECCOMP_KIT_FOREIGN_ROOT:-/var/cache/seccomp-kit/foreign}"
-ARCHES=(arm64 i386)
+ARCHES=(arm64 armhf i386)
 
 if ! command -v qemu-aarch64-static >/dev/null; then
   if [ "$(id -u)" != 0 ]; then
@@ -35,11 +35,11 @@ uri="$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null \
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
+mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/sources.list.d"
 archlist="$(IFS=,; echo "${missing[*]}")"
 echo "deb [arch=$archlist] $uri $codename main" >"$tmp/sources.list"
 apt_opts=(
-  -o "Dir::Etc::SourceList=$tmp/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+  -o "Dir::Etc::SourceList=$tmp/sources.list" -o "Dir::Etc::SourceParts=$tmp/sources.list.d"
   -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
   -o "APT::Architectures=$archlist" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
 )

@@ -1,10 +1,10 @@
 """The porting proof: record busybox applets on x86_64, port the profile, and compare with what
 Debian's busybox-static for the target really calls there.
 
-Targets: aarch64 under ``qemu-aarch64-static -strace``, and i386 (the 32-bit one) natively under
-``strace -f`` (the x86_64 kernel runs i386 binaries through its compat entry points, which a
-seccomp filter sees as ``SCMP_ARCH_X86``). ``tools/foreign-busybox.sh`` installs both binaries
-and qemu. Run ``python -m tests.algebra.port_proof`` for the table in benchmarks/README.md.
+Targets: aarch64 and armhf under qemu-user's ``-strace``, and i386 natively under ``strace -f``
+(the x86_64 kernel runs i386 binaries through its compat entry points, which a seccomp filter
+sees as ``SCMP_ARCH_X86``). ``tools/foreign-busybox.sh`` installs the three binaries and qemu.
+Run ``python -m tests.algebra.port_proof`` for the tables in benchmarks/README.md.
 
 Busybox's shell runs applets by exec'ing ``/proc/self/exe``; under qemu-user (no binfmt_misc
 registration) that fails with ENOEXEC and the shell searches PATH, so PATH starts with a
@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,8 @@ __all__ = [
 
 FOREIGN = Path(os.environ.get("SECCOMP_KIT_FOREIGN_ROOT", "/var/cache/seccomp-kit/foreign"))
 HOST_BUSYBOX = Path("/bin/busybox")
-QEMU = "qemu-aarch64-static"
+DEBIAN = ("arm64", "armhf", "i386")
+QEMU = {Arch.AARCH64: "qemu-aarch64-static", Arch.ARM: "qemu-arm-static"}
 
 # name -> applet argv (after "busybox"); {tree}, {work}, {url} are filled in per run.
 WORKLOADS: dict[str, tuple[str, ...]] = {
@@ -60,9 +62,9 @@ WORKLOADS: dict[str, tuple[str, ...]] = {
 
 
 def missing_tools() -> list[str]:
-    out = [str(p) for p in (HOST_BUSYBOX, FOREIGN / "arm64/bin/busybox",
-                            FOREIGN / "i386/bin/busybox") if not p.exists()]  # fmt: skip
-    out += [t for t in (QEMU, "strace") if shutil.which(t) is None]
+    out = [str(p) for p in (HOST_BUSYBOX, *(FOREIGN / d / "bin/busybox" for d in DEBIAN))
+           if not p.exists()]  # fmt: skip
+    out += [t for t in (*QEMU.values(), "strace") if shutil.which(t) is None]
     return out
 
 
@@ -104,6 +106,17 @@ def _fixture(root: Path) -> Iterator[dict[str, str]]:
 
         def log_message(self, format: str, *args: object) -> None:
             pass
+
+        def do_GET(self) -> None:
+            # The body comes late, after the headers, so wget always waits for it (poll) on
+            # every architecture: the recorded and the traced runs then do the same thing.
+            body = (tree / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(0.2)
+            self.wfile.write(body)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -151,24 +164,34 @@ def names_in_trace(text: str, arch: Arch) -> frozenset[str]:
     return frozenset(names)
 
 
-def trace_arm64(argv: list[str], root: Path) -> frozenset[str]:
-    busybox = FOREIGN / "arm64/bin/busybox"
+def trace_qemu(argv: list[str], root: Path, *, debian: str, arch: Arch) -> frozenset[str]:
+    """The names the ``debian`` build of busybox calls for ``argv`` under qemu-user's strace."""
+    qemu = QEMU[arch]
+    busybox = FOREIGN / debian / "bin/busybox"
     log = root / "qemu.log"
     log.unlink(missing_ok=True)
-    wrappers = _fresh(root, "arm64-path")
-    applets = subprocess.run([QEMU, str(busybox), "--list"], capture_output=True, text=True,
+    wrappers = _fresh(root, f"{debian}-path")
+    applets = subprocess.run([qemu, str(busybox), "--list"], capture_output=True, text=True,
                              check=True).stdout.split()  # fmt: skip
     for applet in applets:
         w = wrappers / applet
-        w.write_text(f'#!/bin/sh\nexec {QEMU} -strace -0 {applet} {busybox} "$@" 2>>{log}\n')
+        w.write_text(f'#!/bin/sh\nexec {qemu} -strace -0 {applet} {busybox} "$@" 2>>{log}\n')
         w.chmod(0o755)
     env = {**os.environ, "PATH": f"{wrappers}:/usr/bin:/bin"}
     with log.open("ab") as err:
-        subprocess.run([QEMU, "-strace", str(busybox), *argv], env=env, stdout=subprocess.DEVNULL,
+        subprocess.run([qemu, "-strace", str(busybox), *argv], env=env, stdout=subprocess.DEVNULL,
                        stderr=err, timeout=120, check=True)  # fmt: skip
     # qemu-user loads the program itself, so the program's own execve never shows in its log;
     # the recording (whose filter is in place before that execve) and strace both see it.
-    return names_in_trace(log.read_text(errors="replace"), Arch.AARCH64) | {"execve"}
+    return names_in_trace(log.read_text(errors="replace"), arch) | {"execve"}
+
+
+def trace_arm64(argv: list[str], root: Path) -> frozenset[str]:
+    return trace_qemu(argv, root, debian="arm64", arch=Arch.AARCH64)
+
+
+def trace_armhf(argv: list[str], root: Path) -> frozenset[str]:
+    return trace_qemu(argv, root, debian="armhf", arch=Arch.ARM)
 
 
 def trace_i386(argv: list[str], root: Path) -> frozenset[str]:
@@ -187,6 +210,9 @@ def allowed_names(profile: Profile, arch: Arch) -> frozenset[str]:
                      for n in r.names if n in table)  # fmt: skip
 
 
+TRACERS = ((Arch.AARCH64, trace_arm64), (Arch.ARM, trace_armhf), (Arch.X86, trace_i386))
+
+
 def compare(root: Path) -> list[Comparison]:
     """Record each workload on x86_64 and trace it on each target."""
     out = []
@@ -194,7 +220,7 @@ def compare(root: Path) -> list[Comparison]:
         for workload in WORKLOADS:
             work = _fresh(root, "x86_64")
             recorded = record_x86_64(_argv(workload, {**values, "work": str(work)}))
-            for target, tracer in ((Arch.AARCH64, trace_arm64), (Arch.X86, trace_i386)):
+            for target, tracer in TRACERS:
                 work = _fresh(root, target.name)
                 needed = tracer(_argv(workload, {**values, "work": str(work)}), root)
                 out.append(Comparison(workload, target, recorded, needed))
