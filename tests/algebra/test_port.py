@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from seccomp_kit import io, syscalls
@@ -318,7 +318,6 @@ _TOUCHED = (
 )  # fmt: skip
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(p=profiles(architectures=_ARCHES, max_rules=6), data=st.data())
 def test_porting_to_the_source_architecture_is_the_identity_on_effect(
     p: Profile, data: st.DataObject
@@ -332,7 +331,6 @@ def test_porting_to_the_source_architecture_is_the_identity_on_effect(
     assert not ported.report.targets[0].entries
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(p=profiles(architectures=_ARCHES, max_rules=6), data=st.data())
 def test_every_ported_name_exists_on_its_target_and_only_touched_names_change(
     p: Profile, data: st.DataObject
