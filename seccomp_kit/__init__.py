@@ -52,6 +52,9 @@ _LAZY = {
     "extend": "seccomp_kit.algebra.merging",
     "diff": "seccomp_kit.algebra.diffing",
     "resolve": "seccomp_kit.algebra.resolving",
+    "port": "seccomp_kit.algebra.porting",
+    "Ported": "seccomp_kit.algebra.porting",
+    "PortReport": "seccomp_kit.algebra.porting",
     "compile_profile": "seccomp_kit.libseccomp.compile",
     "CompiledFilter": "seccomp_kit.libseccomp.compile",
     "run": "seccomp_kit.record.runner",
@@ -76,6 +79,8 @@ __all__ = [
     "Matcher",
     "Operator",
     "ParseError",
+    "PortReport",
+    "Ported",
     "Profile",
     "ProfileError",
     "SeccompKitError",
@@ -94,6 +99,7 @@ __all__ = [
     "loads",
     "merge",
     "normalize",
+    "port",
     "resolve",
     "run",
     "validate",
@@ -112,6 +118,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from seccomp_kit.algebra.diffing import diff
     from seccomp_kit.algebra.merging import extend, merge, normalize
+    from seccomp_kit.algebra.porting import Ported, PortReport, port
     from seccomp_kit.algebra.resolving import resolve
     from seccomp_kit.diagnostics import Diagnostic, Severity
     from seccomp_kit.io import convert, dump, dumps, load, loads

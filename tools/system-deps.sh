@@ -21,3 +21,8 @@ fi
 if [ "$(id -u)" = 0 ] && [ "${SECCOMP_KIT_NO_RUNTIMES:-0}" != 1 ]; then
   bash "$(dirname "$0")/runtimes.sh"
 fi
+# qemu-user-static and Debian's arm64/i386 busybox-static for the porting proof (no foreign
+# architecture is added to the system).
+if [ "$(id -u)" = 0 ] && [ "${SECCOMP_KIT_NO_FOREIGN:-0}" != 1 ]; then
+  bash "$(dirname "$0")/foreign-busybox.sh"
+fi

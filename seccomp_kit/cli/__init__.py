@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compile": ("seccomp_kit.cli._compile", "compile_command", "Compile a profile to BPF."),
     "run": ("seccomp_kit.cli._compile", "run_command", "Run a command under a profile."),
     "check": ("seccomp_kit.cli._check", "command", "What a profile does to a syscall."),
+    "port": ("seccomp_kit.cli._port", "command", "Port a profile to other architectures."),
     "record": ("seccomp_kit.cli._record", "command", "Build a profile from SCMP_ACT_LOG records."),
     "install": ("seccomp_kit.cli._k8s", "install_command", "Install under the kubelet root."),
     "k8s": ("seccomp_kit.cli._k8s", "k8s_group", "Kubernetes: export, import, check."),
