@@ -22,9 +22,7 @@ in the report.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
-from types import ModuleType
 
 import attrs
 
@@ -47,12 +45,15 @@ from seccomp_kit.algebra._port_report import (
     TargetReport,
 )
 from seccomp_kit.errors import InputError
+from seccomp_kit.libseccomp.names import knows_arch, placement
+from seccomp_kit.libseccomp.targets import LIBSECCOMP_MODELS, LibseccompModel
+from seccomp_kit.libseccomp.targets import target as _target
 from seccomp_kit.model import Arch, ArgCondition, Operator, Profile, SyscallRule
 from seccomp_kit.syscalls.arches import arch_info, by_native, parse_arch
 
 __all__ = ["LIBSECCOMP_VERSIONS", "Outcome", "PortReport", "Ported", "TargetReport", "port"]
 
-LIBSECCOMP_VERSIONS = ("2.5.4", "2.6.0")
+LIBSECCOMP_VERSIONS = tuple(".".join(map(str, m.version)) for m in LIBSECCOMP_MODELS)
 _U32 = 0xFFFF_FFFF
 
 _BY_LEGACY: dict[str, list[Equivalent]] = {}
@@ -97,7 +98,7 @@ def port(
     """
     targets = _targets(to)
     source = _source(profile, from_)
-    names_module = _libseccomp_names(libseccomp)
+    lib = _libseccomp_model(libseccomp)
     default = action_ret(
         profile.default_action, profile.default_errno_ret, profile.default_errno_name
     )
@@ -135,8 +136,8 @@ def port(
                         "target alone for an exact profile",
                     )
                 )
-        if names_module is not None:
-            entries.extend(_unnameable(names_module, libseccomp, target, {o.name for o in outs}))
+        if lib is not None:
+            entries.extend(_unnameable(lib, target, {o.name for o in outs}))
         reports.append(TargetReport(target, tuple(sorted(set(kept))), tuple(_dedupe(entries))))
 
     result = attrs.evolve(
@@ -167,39 +168,28 @@ def _source(profile: Profile, from_: Arch | str | None) -> Arch:
     return parse_arch(declared[0])
 
 
-def _libseccomp_names(version: str | None) -> ModuleType | None:
-    if version is None:
-        return None
-    if version not in LIBSECCOMP_VERSIONS:
-        known = ", ".join(LIBSECCOMP_VERSIONS)
-        raise InputError(f"no name table for libseccomp {version!r}; known: {known}")
-    module = "_names_" + version.replace(".", "_")
-    return importlib.import_module(f"seccomp_kit.libseccomp.{module}")
+def _libseccomp_model(version: str | None) -> LibseccompModel | None:
+    """The measured name table of libseccomp ``version`` (None: no check)."""
+    return None if version is None else _target("oci", version).libseccomp
 
 
-def _unnameable(
-    module: ModuleType, version: str | None, target: Arch, names: Iterable[str]
-) -> Iterable[PortEntry]:
-    from seccomp_kit.syscalls import _generated
-
-    arch_name = target.value.removeprefix("SCMP_ARCH_").lower()
-    if arch_name not in module.ARCHES:
+def _unnameable(lib: LibseccompModel, arch: Arch, names: Iterable[str]) -> Iterable[PortEntry]:
+    if not knows_arch(lib, arch):
         yield PortEntry(Outcome.UNDECIDED, "", "", (
-            f"libseccomp {version} does not know the architecture {target.value}: no runtime "
-            "built on it can load this profile there"))  # fmt: skip
+            f"{lib.label} does not know the architecture {arch.value}: no runtime built on it"
+            " can load this profile there"))  # fmt: skip
         return
     for name in sorted(names):
-        nr = module.resolve(_generated.NUMBERS, arch_name, name)
-        # -1: an unknown name; -10000 and below: a name libseccomp knows but not on this
-        # architecture (the rule is skipped). -101...-224 are the socketcall/ipc calls, which
-        # libseccomp places on the multiplexer itself.
-        if nr == -1 or nr <= -10000:
+        found = placement(lib, arch, name)
+        # Unknown, or known but not on this architecture (socketcall/ipc calls are placed on
+        # the multiplexer by libseccomp itself): the runtime drops the rule there.
+        if found is None or not found.placed:
             yield PortEntry(
                 Outcome.UNDECIDED,
                 "",
                 name,
-                f"libseccomp {version} cannot name {name}: runtimes drop the rule and the "
-                "default action applies",
+                f"{lib.label} cannot name {name} on {arch.value}: runtimes drop the rule and the"
+                " default action applies",
             )
 
 
