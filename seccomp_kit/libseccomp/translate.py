@@ -199,7 +199,7 @@ def _filter_arches(profile: Profile, host: Arch, tgt: Target) -> tuple[Arch, ...
             raise ProfileError(f"unknown architecture {arch!r}", path=("architectures", i))
         if tgt.runtime is not None and arch in tgt.runtime.unsupported:
             raise ProfileError(
-                f"{tgt.runtime.label} does not support {arch.value} (runc does not know its name)",
+                f"runc does not support {arch.value} ({tgt.runtime.label} has no name for it)",
                 path=("architectures", i),
             )
         out.setdefault(arch)

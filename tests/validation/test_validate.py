@@ -27,7 +27,8 @@ EXPECTED: dict[str, dict[tuple[str, str], int]] = {
     },
     "moby-conditional-include.json": {("SK410", "warning"): 1},
     "moby-default-old-format.json": {("SK110", "warning"): 2},
-    "moby-default.json": {("SK110", "warning"): 1},
+    # loongarch64 in its archMap: runc has no name for it (a warning: only such hosts fail)
+    "moby-default.json": {("SK110", "warning"): 1, ("SK504", "warning"): 1},
     "moby-example.json": {("SK206", "error"): 1, ("SK410", "warning"): 1},
     "oci-seccomp-bpf-hook.json": {("SK007", "error"): 1},
     "runc-syscall-test1.json": {("SK110", "info"): 2, ("SK303", "warning"): 2},
