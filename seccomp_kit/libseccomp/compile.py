@@ -38,6 +38,7 @@ import attrs
 from seccomp_kit import bpf
 from seccomp_kit.bpf import Instruction, Program
 from seccomp_kit.errors import CompileError, ProfileError
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp import _ffi as lib
 from seccomp_kit.libseccomp._build import LibseccompLoopError, check_finishes
@@ -148,9 +149,10 @@ class CompiledFilter:
 
 
 def compile_profile(
-    profile: Profile, *, arch: Arch | str = "native", runtime: str = "runc"
+    profile: ProfileSource, *, arch: Arch | str = "native", runtime: str = "runc"
 ) -> CompiledFilter:
     """Compile ``profile`` as ``runtime`` would on a host of architecture ``arch``."""
+    profile = as_profile(profile)
     host = None if arch == "native" else arch
     try:
         return compile_translation(translate(profile, runtime=runtime, host_arch=host))

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from seccomp_kit import syscalls
 from seccomp_kit.bpf import kernel_arch_code
 from seccomp_kit.errors import InputError, JSONPath, ProfileError, json_path
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp._build import (
     Group,
@@ -40,7 +41,7 @@ from seccomp_kit.libseccomp._build import (
 )
 from seccomp_kit.libseccomp._db import evaluate
 from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, RuleAdd, Translation, translate
-from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile, SourceText
+from seccomp_kit.model import Action, Arch, ArgCondition, Operator, SourceText
 from seccomp_kit.syscalls.arches import X32_SYSCALL_BIT, native_arch, parse_arch
 from seccomp_kit.syscalls.errnos import errno_name
 
@@ -262,9 +263,9 @@ class Matcher:
     """
 
     def __init__(
-        self, profile: Profile, *, arch: Arch | str | None = None, runtime: str = "runc"
+        self, profile: ProfileSource, *, arch: Arch | str | None = None, runtime: str = "runc"
     ) -> None:
-        self.profile = profile
+        self.profile = profile = as_profile(profile)
         self.arch = native_arch() if arch is None else parse_arch(arch)
         self.runtime = runtime
         self.translation: Translation = translate(profile, runtime=runtime, host_arch=self.arch)
