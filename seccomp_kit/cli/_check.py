@@ -7,7 +7,6 @@ something would be blocked, 2 for usage errors and unreadable input.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -16,11 +15,22 @@ from typing import Any
 
 import click
 
-from seccomp_kit.cli._common import arch_option, load_profile
+from seccomp_kit.cli._common import (
+    arch_option,
+    cap_option,
+    host_arch,
+    host_kernel,
+    kernel_option,
+    libseccomp_option,
+    load_profile,
+    parse_arch_value,
+    runtime_option,
+    target_kwargs,
+)
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
 from seccomp_kit.model import Arch, Profile
-from seccomp_kit.syscalls.arches import native_arch, parse_arch
+from seccomp_kit.syscalls.arches import parse_arch
 
 __all__ = ["command"]
 
@@ -35,55 +45,37 @@ def _number(text: str, what: str) -> int:
 
 
 def _prepare(
-    profile: Profile, host: Arch, runtime: str, *, caps: tuple[str, ...], kernel: str | None
+    profile: Profile,
+    host: Arch,
+    target: dict[str, str],
+    *,
+    caps: tuple[str, ...],
+    kernel: str | None,
 ) -> Matcher:
     if profile.arch_map or any(r.includes or r.excludes for r in profile.syscalls):
         # moby's dialect: resolve for this host the way the engine would before the runtime
         from seccomp_kit.algebra.resolving import resolve
 
-        profile = resolve(
-            profile, arch=host, capabilities=caps, kernel=kernel or os.uname().release
-        )
-    return Matcher(profile, arch=host, runtime=runtime)
+        profile = resolve(profile, arch=host, capabilities=caps, kernel=host_kernel(kernel))
+    return Matcher(profile, arch=host, **target)
 
 
 @click.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("syscall", required=False)
 @click.argument("args", nargs=-1)
-@click.option(
-    "--arch",
-    "host",
-    callback=arch_option,
-    metavar="ARCH",
-    help="The host's architecture (default: this machine's).",
-)
+@arch_option
 @click.option(
     "--abi",
-    callback=arch_option,
+    callback=parse_arch_value,
     metavar="ARCH",
     help="The calling process's architecture, e.g. x86 or x32 on an x86_64 host "
     "(default: the host's).",
 )
-@click.option(
-    "--runtime",
-    type=click.Choice(["runc", "crun"]),
-    default="runc",
-    show_default=True,
-    help="Which runtime turns the profile into a filter.",
-)
-@click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    metavar="CAP",
-    help="A capability of the container (moby profiles with includes/excludes; repeatable).",
-)
-@click.option(
-    "--kernel",
-    metavar="X.Y",
-    help="The host's kernel release for moby's minKernel (default: this machine's).",
-)
+@runtime_option
+@libseccomp_option
+@cap_option
+@kernel_option
 @click.option(
     "--events",
     "events",
@@ -103,9 +95,10 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
     syscall: str | None,
     args: tuple[str, ...],
-    host: Arch | None,
+    arch: Arch | None,
     abi: Arch | None,
     runtime: str,
+    libseccomp: str,
     caps: tuple[str, ...],
     kernel: str | None,
     events: str | None,
@@ -115,9 +108,11 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     --events, to every event of a recording: the action and the rule that decides it."""
     if (syscall is None) == (events is None):
         raise click.UsageError("give either SYSCALL [ARG...] or --events FILE")
-    host_arch = host or native_arch()
+    if file == "-" and events == "-":
+        raise click.UsageError("FILE and --events cannot both be - (standard input)")
+    target = target_kwargs(Matcher, runtime, libseccomp)
     original = load_profile(file)
-    matcher = _prepare(original, host_arch, runtime, caps=caps, kernel=kernel)
+    matcher = _prepare(original, host_arch(arch), target, caps=caps, kernel=kernel)
     if events is not None:
         ctx.exit(_replay(matcher, events, abi, output))
     assert syscall is not None

@@ -2,61 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile
-from seccomp_kit.model import Arch, Profile
+from seccomp_kit.cli._common import (
+    arch_option,
+    cap_option,
+    host_arch,
+    kernel_option,
+    libseccomp_option,
+    load_for_host,
+    runtime_option,
+    target_kwargs,
+)
+from seccomp_kit.model import Arch
 
 __all__ = ["compile_command", "run_command"]
-
-_RUNTIME = click.option(
-    "--runtime",
-    type=click.Choice(["runc", "crun"]),
-    default="runc",
-    show_default=True,
-    help="Compile the profile the way this runtime does.",
-)
-_CAPS = click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    metavar="CAP",
-    help="For moby profiles with includes/excludes: a capability the container has (repeatable).",
-)
-_KERNEL = click.option(
-    "--kernel",
-    metavar="X.Y",
-    help="For moby profiles with minKernel rules: the host's kernel (default: this machine's"
-    " when compiling for it).",
-)
-
-
-def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Profile:
-    profile = load_profile(name)
-    if any(r.includes or r.excludes for r in profile.syscalls):
-        from seccomp_kit.algebra.resolving import resolve
-        from seccomp_kit.syscalls.arches import native_arch, parse_arch
-
-        host = native_arch() if arch == "native" else parse_arch(arch)
-        if kernel is None and host is native_arch():
-            kernel = os.uname().release
-        profile = resolve(profile, arch=host, capabilities=caps, kernel=kernel)
-    return profile
 
 
 @click.command("compile")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option(
-    "--arch",
-    default="native",
-    show_default=True,
-    help="The host architecture (SCMP_ARCH_X86_64, amd64, aarch64...).",
-)
-@_RUNTIME
+@arch_option
+@runtime_option
+@libseccomp_option
 @click.option(
     "-o",
     "--output",
@@ -65,12 +35,13 @@ def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Pr
 )
 @click.option("--pfc", is_flag=True, help="Print libseccomp's pseudo filter code.")
 @click.option("--disasm", is_flag=True, help="Print the program, disassembled.")
-@_CAPS
-@_KERNEL
+@cap_option
+@kernel_option
 def compile_command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
-    arch: str,
+    arch: Arch | None,
     runtime: str,
+    libseccomp: str,
     output: str | None,
     pfc: bool,
     disasm: bool,
@@ -83,7 +54,9 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
     """
     from seccomp_kit.libseccomp.compile import compile_profile
 
-    compiled = compile_profile(_load(file, arch, caps, kernel), arch=arch, runtime=runtime)
+    target = target_kwargs(compile_profile, runtime, libseccomp)
+    profile = load_for_host(file, arch, caps, kernel)
+    compiled = compile_profile(profile, arch=host_arch(arch), **target)
     arches = ", ".join(a.value for a in compiled.architectures)
     summary = (
         f"{len(compiled)} instructions ({compiled.stub_length} in runc's ENOSYS stub) for"
@@ -110,23 +83,25 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
     "--profile",
     "profile_file",
     required=True,
-    type=click.Path(allow_dash=False),
-    help="The profile to run the command under.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The profile to run the command under (- for stdin).",
 )
-@_RUNTIME
+@runtime_option
+@libseccomp_option
 @click.option(
     "--report",
     is_flag=True,
     help="Afterwards, list the syscalls the profile blocked (needs root: audit records).",
 )
-@_CAPS
-@_KERNEL
+@cap_option
+@kernel_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run_command(  # noqa: PLR0917 - click passes options as arguments
     ctx: click.Context,
     profile_file: str,
     runtime: str,
+    libseccomp: str,
     report: bool,
     caps: tuple[str, ...],
     kernel: str | None,
@@ -134,14 +109,16 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
 ) -> None:
     """Run COMMAND under a profile; exit with its status (128 + N for signal N).
 
-    Put -- before the command: seccomp-kit run --profile p.json -- ls -l
+    Put -- before the command: seccomp-kit run --profile p.json -- ls -l. The host is this
+    machine: moby profiles are resolved for its architecture and kernel (--kernel overrides).
     """
     from seccomp_kit.record.runner import run
 
-    profile = _load(profile_file, "native", caps, kernel)
+    target = target_kwargs(run, runtime, libseccomp)
+    profile = load_for_host(profile_file, None, caps, kernel)
     if not report:
-        ctx.exit(run(profile, list(command), runtime=runtime))
-    result = run(profile, list(command), runtime=runtime, report=True)
+        ctx.exit(run(profile, list(command), report=False, **target))
+    result = run(profile, list(command), report=True, **target)
     if result.blocked:
         click.echo(f"seccomp-kit: {profile_file} blocked:", err=True)
         width = max(len(b.name or "?") for b in result.blocked)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from seccomp_kit.cli._common import load_profile, replace_file
-from seccomp_kit.model import Profile
+from seccomp_kit.cli._common import (
+    arch_option,
+    cap_option,
+    host_arch,
+    host_kernel,
+    kernel_option,
+    libseccomp_option,
+    load_for_host,
+    load_profile,
+    replace_file,
+    runtime_option,
+    target_kwargs,
+)
+from seccomp_kit.model import Arch, Profile
 
 __all__ = ["diff_command", "merge_command", "normalize_command", "resolve_command"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _OUTPUT = click.option(
     "-o",
@@ -21,6 +36,14 @@ _OUTPUT = click.option(
     show_default=True,
     help="Write the profile here (- for stdout).",
 )
+
+
+def _host_and_target(func: _F) -> _F:
+    """The options of a command that resolves moby profiles for a host and judges the effect
+    for a target."""
+    for option in (libseccomp_option, runtime_option, kernel_option, cap_option, arch_option):
+        func = option(func)
+    return func
 
 
 def _write(profile: Profile, output: str) -> None:
@@ -43,37 +66,60 @@ def _write(profile: Profile, output: str) -> None:
     show_default=True,
     help="union lets through what any input lets through; intersection what all do.",
 )
-def merge_command(files: tuple[str, ...], output: str, strategy: str) -> None:
+@_host_and_target
+def merge_command(  # noqa: PLR0917 - click passes options as arguments
+    files: tuple[str, ...],
+    output: str,
+    strategy: str,
+    arch: Arch | None,
+    caps: tuple[str, ...],
+    kernel: str | None,
+    runtime: str,
+    libseccomp: str,
+) -> None:
     """Merge the profiles FILE... on effect into one.
 
     Per syscall and argument case, union keeps the least restrictive action (kernel
-    precedence), intersection the most restrictive. Inputs that cannot be combined
+    precedence), intersection the most restrictive. moby/containers profiles are first
+    resolved for the host (--arch, --cap, --kernel). Inputs that cannot be combined
     without changing meaning are refused with an error naming the files and the field.
     Exit status: 0 written, 2 unreadable or incompatible input.
     """
     from seccomp_kit.algebra.merging import merge
 
-    _write(merge(*(load_profile(f) for f in files), strategy=strategy), output)
+    target = target_kwargs(merge, runtime, libseccomp)
+    profiles = [load_for_host(f, arch, caps, kernel) for f in files]
+    _write(merge(profiles, strategy=strategy, **target), output)
 
 
 @click.command("normalize")
 @click.argument("file", type=click.Path(allow_dash=True))
 @_OUTPUT
-def normalize_command(file: str, output: str) -> None:
+@_host_and_target
+def normalize_command(  # noqa: PLR0917 - click passes options as arguments
+    file: str,
+    output: str,
+    arch: Arch | None,
+    caps: tuple[str, ...],
+    kernel: str | None,
+    runtime: str,
+    libseccomp: str,
+) -> None:
     """Write the smallest profile with the same effect as FILE, in canonical form.
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules
-    equal to the default and rules a runtime never reaches are dropped.
+    equal to the default and rules a runtime never reaches are dropped. moby/containers
+    profiles are first resolved for the host (--arch, --cap, --kernel).
     """
     from seccomp_kit.algebra.merging import normalize
 
-    _write(normalize(load_profile(file)), output)
+    target = target_kwargs(normalize, runtime, libseccomp)
+    _write(normalize(load_for_host(file, arch, caps, kernel), **target), output)
 
 
 @click.command("diff")
 @click.argument("a", type=click.Path(allow_dash=True))
 @click.argument("b", type=click.Path(allow_dash=True))
-@click.option("--arch", help="Compare on this architecture only (SCMP_ARCH_* or amd64...).")
 @click.option(
     "--format",
     "fmt",
@@ -81,15 +127,33 @@ def normalize_command(file: str, output: str) -> None:
     default="text",
     show_default=True,
 )
+@_host_and_target
 @click.pass_context
-def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str) -> None:
+def diff_command(  # noqa: PLR0917 - click passes options as arguments
+    ctx: click.Context,
+    a: str,
+    b: str,
+    fmt: str,
+    arch: Arch | None,
+    caps: tuple[str, ...],
+    kernel: str | None,
+    runtime: str,
+    libseccomp: str,
+) -> None:
     """Show how the effect of profile B differs from profile A, per syscall.
 
-    Exit status like diff(1): 0 same effect, 1 the effect differs, 2 unreadable input.
+    moby/containers profiles are first resolved for the host (--arch, --cap, --kernel).
+    With --arch only that architecture is compared; without it, every architecture either
+    profile lists. Exit status like diff(1): 0 same effect, 1 the effect differs, 2
+    unreadable input.
     """
     from seccomp_kit.algebra.diffing import diff
 
-    result = diff(load_profile(a), load_profile(b), arch=arch)
+    if a == "-" and b == "-":
+        raise click.UsageError("only one of A and B can be - (standard input)")
+    target = target_kwargs(diff, runtime, libseccomp)
+    first, second = (load_for_host(f, arch, caps, kernel) for f in (a, b))
+    result = diff(first, second, arch=arch, **target)
     if fmt == "json":
         click.echo(json.dumps(result.to_data(), indent=2))
     else:
@@ -99,47 +163,39 @@ def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str)
 
 @click.command("resolve")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option("--arch", required=True, help="The host's architecture (amd64, arm64, ...).")
-@click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    help="A capability in the container's bounding set (repeatable): CAP_SYS_ADMIN.",
-)
-@click.option(
-    "--kernel",
-    help="The host's kernel release (X.Y); 'host' for this machine's. Needed for minKernel.",
-)
 @click.option(
     "--engine",
     type=click.Choice(["moby", "containers"]),
     help="Whose rules to apply (default: containers for profiles with errno names, else moby).",
 )
 @_OUTPUT
-def resolve_command(
-    *,
+@_host_and_target
+def resolve_command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
-    arch: str,
-    caps: tuple[str, ...],
-    kernel: str | None,
     engine: str | None,
     output: str,
+    arch: Arch | None,
+    caps: tuple[str, ...],
+    kernel: str | None,
+    runtime: str,
+    libseccomp: str,
 ) -> None:
     """Turn a moby or containers/common profile into the plain OCI profile one host gets.
 
     includes/excludes are applied exactly as the engine does (excludes.caps: any present
     skips the rule; includes.caps: all are needed; arches in native names; minKernel),
-    and the host's archMap entry becomes 'architectures'.
+    and the host's archMap entry becomes 'architectures'. The host is this machine unless
+    --arch and --kernel say otherwise.
     """
     from seccomp_kit.algebra.resolving import resolve
 
-    if kernel == "host":
-        kernel = os.uname().release
+    target = target_kwargs(resolve, runtime, libseccomp)
     profile = resolve(
         load_profile(file),
-        arch=arch,
+        arch=host_arch(arch),
         capabilities=caps,
-        kernel=kernel,
+        kernel=host_kernel(kernel),
         engine="containers" if engine == "containers" else "moby" if engine else None,
+        **target,
     )
     _write(profile, output)
