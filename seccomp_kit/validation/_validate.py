@@ -16,11 +16,12 @@ from importlib.resources.abc import Traversable
 from typing import IO, Any
 
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
-from seccomp_kit.errors import InputError, ProfileError, ValidationFailedError
+from seccomp_kit.errors import InputError, JSONPath, ProfileError, ValidationFailedError
 from seccomp_kit.io import detect_dialect, from_data, parse_json, read_source, to_data
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.model import Arch, Dialect, Profile, SourceText
 from seccomp_kit.syscalls.errnos import errno_number
+from seccomp_kit.validation._salvage import salvage
 from seccomp_kit.validation.schema import schema_errors
 from seccomp_kit.validation.semantics import RUNTIMES, semantic_checks
 
@@ -130,8 +131,10 @@ def _validate_document(  # noqa: PLR0917
 ) -> list[Diagnostic]:
     dialect = detect_dialect(data) if isinstance(data, dict) else Dialect.OCI
     first = schema_errors(data, dialect, runtime=runtime, file=name, text=text)
+    source = SourceText(name, text)
+    cut: list[JSONPath] = []
     try:
-        profile = from_data(_without_bad_errno_names(data), source=SourceText(name, text))
+        profile = from_data(_without_bad_errno_names(data), source=source)
     except ProfileError as exc:
         if not has_errors(first):
             first.append(
@@ -145,9 +148,18 @@ def _validate_document(  # noqa: PLR0917
                     file=name,
                 )
             )
-        return sort_diagnostics(first)
+            return sort_diagnostics(first)
+        # The schema has said what is wrong there; check what the rest of the document says.
+        salvaged, cut = salvage(_without_bad_errno_names(data), source)
+        if salvaged is None:
+            return sort_diagnostics(first)
+        profile = salvaged
     later = _unknown_errno_names(data)
-    later.extend(semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel))
+    later.extend(
+        d
+        for d in semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel)
+        if not any(d.path[: len(c)] == c for c in cut)
+    )
     return _finish(first, later, text, name)
 
 
