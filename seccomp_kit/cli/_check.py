@@ -123,13 +123,19 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     if (syscall.isascii() and syscall.lstrip("-").isdigit()) or syscall.lower().startswith("0x"):
         call = _number(syscall, "syscall")
     verdict = matcher.match(call, values, arch=abi)
+    found = _original_location(original, verdict)
     if output == "json":
-        click.echo(json.dumps(_verdict_data(verdict, values), indent=2))
+        data = _verdict_data(verdict, values)
+        data["original_rule"] = None
+        if found is not None:
+            # The matcher ran on the resolved profile: say where the rule is in FILE.
+            data["original_rule"], data["location"] = found
+        click.echo(json.dumps(data, indent=2))
     else:
         shown = f" with args [{', '.join(hex(v & (2**64 - 1)) for v in values)}]" if values else ""
         lines = verdict.explain().splitlines()
-        where = _original_location(original, verdict)
-        if where and len(lines) > 1 and " at " not in lines[1]:
+        if found and len(lines) > 1 and " at " not in lines[1]:
+            where = f"{found[0]} at {found[1]}"
             lines[1] = lines[1].replace(
                 " (name ", f" of the resolved profile, from {where} (name ", 1
             )
@@ -139,9 +145,10 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     ctx.exit(0 if verdict.allowed else 1)
 
 
-def _original_location(original: Profile, v: Verdict) -> str | None:
-    """Where the deciding rule's name sits in the file when the matcher ran on a resolved
-    (moby) profile, whose rule indices differ from the file's."""
+def _original_location(original: Profile, v: Verdict) -> tuple[str, str] | None:
+    """Where the deciding rule's name sits in the file (its JSON path and ``file:line:column``)
+    when the matcher ran on a resolved (moby) profile, whose rule indices differ from the
+    file's."""
     if v.rule is None or original.source is None or v.location() is not None:
         return None
     from seccomp_kit.io._positions import line_column, locate
@@ -153,7 +160,7 @@ def _original_location(original: Profile, v: Verdict) -> str | None:
             if offset is None:
                 return None
             line, column = line_column(original.source.text, offset)
-            return f"{json_path(path)} at {original.source.name}:{line}:{column}"
+            return json_path(path), f"{original.source.name}:{line}:{column}"
     return None
 
 

@@ -222,6 +222,16 @@ def test_check_json_output_matches_the_diagnostics(tmp_path: Path) -> None:
         "column",
         "message",
         "suggestion",
+        # where the finding is: document, object, container and its effective profile
+        "document",
+        "kind",
+        "namespace",
+        "name",
+        "container",
+        "container_kind",
+        "profile_type",
+        "profile_origin",
+        "localhost_profile",
     }
     assert all(set(d) == keys for d in found)
     errors = [(d["code"], d["path"]) for d in found if d["severity"] == "error"]
