@@ -27,7 +27,9 @@ __all__ = [
     "load_for_host",
     "load_profile",
     "located",
+    "note",
     "parse_arch_value",
+    "quiet",
     "replace_file",
     "runtime_option",
     "stdin_or",
@@ -215,6 +217,18 @@ def target_kwargs(func: Callable[..., Any], runtime: str, libseccomp: str) -> di
                 f" {_TARGET_DEFAULTS[option]} only"
             )
     return kwargs
+
+
+def quiet() -> bool:
+    """Whether ``seccomp-kit --quiet`` asked for results and problems only."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("quiet"))
+
+
+def note(message: str, **style: Any) -> None:
+    """An informational line on stderr (a summary, a note, progress): not under --quiet."""
+    if not quiet():
+        click.secho(message, err=True, **style)
 
 
 # -- output ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from seccomp_kit.cli._common import (
     kernel_option,
     libseccomp_option,
     load_for_host,
+    note,
     runtime_option,
     target_kwargs,
 )
@@ -62,7 +63,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         f"{len(compiled)} instructions ({compiled.stub_length} in runc's ENOSYS stub) for"
         f" {arches}; load flags {compiled.load_flags:#x}"
     )
-    click.echo(summary, err=True)
+    note(summary)
     _unnamed(compiled.placed, "note", "checked by number ahead of its program")
     _unnamed(
         compiled.unplaced, "warning", "their rules have argument conditions and are missing there"
@@ -130,7 +131,7 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
                 err=True,
             )
     else:
-        click.echo(f"seccomp-kit: {profile_file} blocked nothing", err=True)
+        note(f"seccomp-kit: {profile_file} blocked nothing")
     if result.overruns:
         click.echo(
             f"seccomp-kit: warning: the audit socket overflowed {result.overruns} time(s);"
@@ -146,8 +147,11 @@ def _unnamed(pairs: tuple[tuple[str, Arch], ...], level: str, outcome: str) -> N
     for name, place in pairs:
         by_arch.setdefault(place.value, []).append(name)
     for where, names in by_arch.items():
-        click.echo(
+        line = (
             f"{level}: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
-            f" ({', '.join(names)}); {outcome}",
-            err=True,
+            f" ({', '.join(names)}); {outcome}"
         )
+        if level == "note":
+            note(line)
+        else:
+            click.echo(line, err=True)

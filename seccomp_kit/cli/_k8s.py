@@ -14,6 +14,7 @@ from seccomp_kit.cli._common import (
     libseccomp_option,
     load_for_host,
     load_profile,
+    note,
     runtime_option,
     stdin_or,
     target_kwargs,
@@ -64,7 +65,7 @@ def install_command(  # noqa: PLR0917
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not installed")
         ctx.exit(1)
-    click.echo(f"# installed {Path(target_root) / value}", err=True)
+    note(f"# installed {Path(target_root) / value}")
     click.echo(security_context_snippets(value), nl=False)
 
 
@@ -148,10 +149,10 @@ def import_command(
             status = 2
             continue
         for index, why in found.skipped:
-            click.echo(f"{file}: document {index} skipped: {why}", err=True)
+            note(f"{file}: document {index} skipped: {why}")
         for resource in found.resources:
             if resource.disabled:
-                click.echo(f"{file}: {resource.name} skipped: spec.disabled is true", err=True)
+                note(f"{file}: {resource.name} skipped: spec.disabled is true")
                 continue
             # The operator's own file name: the object name, ".json" added unless present.
             rel = resource.name if resource.name.endswith(".json") else f"{resource.name}.json"
@@ -166,11 +167,10 @@ def import_command(
             written += 1
             click.echo(str(output / rel))
             if resource.base_profile_name:
-                click.echo(
+                note(
                     f"{file}: note: {resource.name} has baseProfileName"
                     f" {resource.base_profile_name!r}; the file holds only its own rules, the"
-                    " operator unions the base profile into it",
-                    err=True,
+                    " operator unions the base profile into it"
                 )
     if written == 0 and status == 0:
         click.echo("seccomp-kit: no SeccompProfile resources found", err=True)

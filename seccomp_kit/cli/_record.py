@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import replace_file
+from seccomp_kit.cli._common import note, quiet, replace_file
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -78,6 +78,11 @@ def _counts(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Any:
     for stream in _streams(sources, show_progress):
         parser.tally_stream(stream, counts)
     return counts
+
+
+def _progress() -> bool:
+    """A progress bar only on a terminal, and not under --quiet."""
+    return sys.stderr.isatty() and not quiet()
 
 
 def _write(text: str, out: str) -> None:
@@ -219,7 +224,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         status = 0
         if sources:
             stats = AuditStats()
-            events = _events(sources, stats, sys.stderr.isatty())  # lazy: not read if counted
+            events = _events(sources, stats, _progress())  # lazy: not read if counted
             live = None
         else:
             # The profile may go to stdout: the command's own output then goes to stderr.
@@ -258,7 +263,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             }
             if live is None and where.plain:
                 # Only the action decides: count the records instead of building events.
-                counts = _counts(sources, stats, sys.stderr.isatty())
+                counts = _counts(sources, stats, _progress())
                 recording = rec.record_counts(counts, **options)
             else:
                 recording = rec.record(events, **options)
@@ -269,8 +274,10 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             if live.overruns:
                 status = 1
         for line in summary:
-            loud = line.startswith(("LOST", "WARNING"))
-            click.secho(line, err=True, fg="red" if loud else None)
+            if line.startswith(("LOST", "WARNING")):  # problems: printed even under --quiet
+                click.secho(line, err=True, fg="red")
+            else:
+                note(line)
         if stats.lost:
             status = 1
     except SeccompKitError as exc:

@@ -11,6 +11,7 @@ from seccomp_kit.cli._common import (
     kernel_option,
     libseccomp_option,
     located,
+    note,
     runtime_option,
     target_kwargs,
 )
@@ -85,10 +86,9 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     else:
         counts = {s: sum(d.severity is s for d in found) for s in Severity}
         skipped = f" ({unreadable} unreadable)" if unreadable else ""
-        click.echo(
+        note(
             f"{len(files)} file(s){skipped}: {counts[Severity.ERROR]} error(s),"
-            f" {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info",
-            err=True,
+            f" {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info"
         )
     if status == 0 and has_errors(found):
         status = 1
