@@ -32,12 +32,9 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def readme_section(heading: str) -> str:
-    """The README's ``## heading`` section, up to the next ``## `` heading."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index(f"\n## {heading}")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end >= 0 else len(text)]
+def docs_page(name: str) -> str:
+    """The text of the documentation page ``docs/<name>``."""
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
 
 
 def corpus_dir(*parts: str) -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 from seccomp_kit.cli import cli
 from seccomp_kit.cli._reference import iter_commands, reference_markdown
-from tests.docs_examples import DOCS, RUNNABLE, ROOT, Session, blocks
+from tests.docs_examples import DOCS, ROOT, RUNNABLE, Session, blocks
 
 PAGES = sorted(DOCS.glob("*.md"))
 
