@@ -123,7 +123,8 @@ class Session:
             self.status = done.returncode
             where = f"{block.page}:{cmd.line}: $ {cmd.command.splitlines()[0]}"
             assert matches(cmd.expected, done.stdout), (
-                f"{where}\n--- the page shows:\n" + "\n".join(cmd.expected)
+                f"{where}\n--- the page shows:\n"
+                + "\n".join(cmd.expected)
                 + f"\n--- the command printed (status {done.returncode}):\n{done.stdout}"
             )
 

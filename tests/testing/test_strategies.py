@@ -559,5 +559,3 @@ def test_public_names() -> None:
         assert hasattr(sks, name), name
     assert sks.RUNTIMES == ("runc", "crun", "oci")
     assert attrs.has(SyscallEvent)
-
-
