@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         if base_p99 is None:
             base_p99 = max(p99, 1e-6)
         else:
-            worst = max(worst, max(times))
+            worst = max(worst, *times)
         print(
             f"{statistics.median(times):7.2f} {percentile(times, 0.9):7.2f} {p99:7.2f}"
             f" {max(times):7.2f} {p99 / base_p99:7.0f}  {label}",
