@@ -16,16 +16,11 @@ from typing import Any
 import click
 
 from seccomp_kit.cli._common import (
-    arch_option,
-    cap_option,
-    host_arch,
+    Host,
     host_kernel,
-    kernel_option,
-    libseccomp_option,
+    host_options,
     load_profile,
     parse_arch_value,
-    runtime_option,
-    target_kwargs,
 )
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
@@ -64,7 +59,7 @@ def _prepare(
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("syscall", required=False)
 @click.argument("args", nargs=-1)
-@arch_option
+@host_options
 @click.option(
     "--abi",
     callback=parse_arch_value,
@@ -72,10 +67,6 @@ def _prepare(
     help="The calling process's architecture, e.g. x86 or x32 on an x86_64 host "
     "(default: the host's).",
 )
-@runtime_option
-@libseccomp_option
-@cap_option
-@kernel_option
 @click.option(
     "--events",
     "events",
@@ -95,14 +86,10 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
     syscall: str | None,
     args: tuple[str, ...],
-    arch: Arch | None,
     abi: Arch | None,
-    runtime: str,
-    libseccomp: str,
-    caps: tuple[str, ...],
-    kernel: str | None,
     events: str | None,
     output: str,
+    host: Host,
 ) -> None:
     """What the profile in FILE does to SYSCALL (a name or a number) with ARGs, or, with
     --events, to every event of a recording: the action and the rule that decides it."""
@@ -110,9 +97,9 @@ def command(  # noqa: PLR0917 - click passes options as arguments
         raise click.UsageError("give either SYSCALL [ARG...] or --events FILE")
     if file == "-" and events == "-":
         raise click.UsageError("FILE and --events cannot both be - (standard input)")
-    target = target_kwargs(Matcher, runtime, libseccomp)
+    target = host.target(Matcher)
     original = load_profile(file)
-    matcher = _prepare(original, host_arch(arch), target, caps=caps, kernel=kernel)
+    matcher = _prepare(original, host.native, target, caps=host.caps, kernel=host.kernel)
     if events is not None:
         ctx.exit(_replay(matcher, events, abi, output))
     assert syscall is not None

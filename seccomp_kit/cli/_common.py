@@ -4,6 +4,7 @@ here so it means the same everywhere), error lines and atomic file replacement."
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -12,16 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import attrs
 import click
 
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.model import Arch, Profile
 
 __all__ = [
+    "Host",
     "arch_option",
     "cap_option",
     "host_arch",
     "host_kernel",
+    "host_options",
     "kernel_option",
     "libseccomp_option",
     "load_for_host",
@@ -229,6 +233,52 @@ def note(message: str, **style: Any) -> None:
     """An informational line on stderr (a summary, a note, progress): not under --quiet."""
     if not quiet():
         click.secho(message, err=True, **style)
+
+
+@attrs.frozen
+class Host:
+    """The five shared options of a command that answers for a host and a target."""
+
+    arch: Arch | None
+    caps: tuple[str, ...]
+    kernel: str | None
+    runtime: str
+    libseccomp: str
+
+    @property
+    def native(self) -> Arch:
+        """The host's architecture, this machine's when --arch was omitted."""
+        return host_arch(self.arch)
+
+    def load(self, name: str) -> Profile:
+        """The profile in ``name`` as the engine hands it to the runtime on this host."""
+        return load_for_host(name, self.arch, self.caps, self.kernel)
+
+    def target(self, func: Callable[..., Any]) -> dict[str, str]:
+        """The target keyword arguments for the library call ``func``."""
+        return target_kwargs(func, self.runtime, self.libseccomp)
+
+
+def host_options(func: _F) -> _F:
+    """Add --arch, --cap, --kernel, --runtime and --libseccomp to a command, which receives
+    them as one ``host: Host`` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        arch: Arch | None,
+        caps: tuple[str, ...],
+        kernel: str | None,
+        runtime: str,
+        libseccomp: str,
+        **kwargs: Any,
+    ) -> Any:
+        return func(*args, host=Host(arch, caps, kernel, runtime, libseccomp), **kwargs)
+
+    wrapped: Any = command
+    for option in (libseccomp_option, runtime_option, kernel_option, cap_option, arch_option):
+        wrapped = option(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 # -- output ------------------------------------------------------------------------------------

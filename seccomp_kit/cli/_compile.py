@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from seccomp_kit.cli._common import (
-    arch_option,
+    Host,
     cap_option,
-    host_arch,
+    host_options,
     kernel_option,
     libseccomp_option,
     load_for_host,
@@ -25,9 +25,7 @@ __all__ = ["compile_command", "run_command"]
 
 @click.command("compile")
 @click.argument("file", type=click.Path(allow_dash=True))
-@arch_option
-@runtime_option
-@libseccomp_option
+@host_options
 @click.option(
     "-o",
     "--output",
@@ -36,28 +34,14 @@ __all__ = ["compile_command", "run_command"]
 )
 @click.option("--pfc", is_flag=True, help="Print libseccomp's pseudo filter code.")
 @click.option("--disasm", is_flag=True, help="Print the program, disassembled.")
-@cap_option
-@kernel_option
-def compile_command(  # noqa: PLR0917 - click passes options as arguments
-    file: str,
-    arch: Arch | None,
-    runtime: str,
-    libseccomp: str,
-    output: str | None,
-    pfc: bool,
-    disasm: bool,
-    caps: tuple[str, ...],
-    kernel: str | None,
-) -> None:
+def compile_command(file: str, output: str | None, pfc: bool, disasm: bool, host: Host) -> None:
     """Compile FILE to the BPF program the runtime would load.
 
     Without -o, --pfc or --disasm the disassembly is printed. A summary goes to stderr.
     """
     from seccomp_kit.libseccomp.compile import compile_profile
 
-    target = target_kwargs(compile_profile, runtime, libseccomp)
-    profile = load_for_host(file, arch, caps, kernel)
-    compiled = compile_profile(profile, arch=host_arch(arch), **target)
+    compiled = compile_profile(host.load(file), arch=host.native, **host.target(compile_profile))
     arches = ", ".join(a.value for a in compiled.architectures)
     summary = (
         f"{len(compiled)} instructions ({compiled.stub_length} in runc's ENOSYS stub) for"

@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from seccomp_kit.cli._common import (
-    arch_option,
-    cap_option,
-    kernel_option,
+    Host,
+    host_options,
     libseccomp_option,
-    load_for_host,
     load_profile,
     note,
     runtime_option,
@@ -20,7 +18,6 @@ from seccomp_kit.cli._common import (
     target_kwargs,
 )
 from seccomp_kit.errors import SeccompKitError, ValidationFailedError
-from seccomp_kit.model import Arch
 
 if TYPE_CHECKING:
     from seccomp_kit.diagnostics import Diagnostic
@@ -79,11 +76,7 @@ def k8s_group() -> None:
 @click.option("--name", required=True, help="metadata.name of the SeccompProfile.")
 @click.option("--base", "base", default=None, help="spec.baseProfileName (a SeccompProfile).")
 @click.option("--namespace", default=None, help="metadata.namespace (older namespaced SPO).")
-@arch_option
-@cap_option
-@kernel_option
-@runtime_option
-@libseccomp_option
+@host_options
 @click.pass_context
 def export_command(  # noqa: PLR0917
     ctx: click.Context,
@@ -91,11 +84,7 @@ def export_command(  # noqa: PLR0917
     name: str,
     base: str | None,
     namespace: str | None,
-    arch: Arch | None,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    runtime: str,
-    libseccomp: str,
+    host: Host,
 ) -> None:
     """Print FILE as a Security Profiles Operator SeccompProfile resource (YAML).
 
@@ -104,11 +93,14 @@ def export_command(  # noqa: PLR0917
     """
     from seccomp_kit.kubernetes import export_seccomp_profile
 
-    target = target_kwargs(export_seccomp_profile, runtime, libseccomp)
-    profile = load_for_host(file, arch, caps, kernel)
+    profile = host.load(file)
     try:
         text = export_seccomp_profile(
-            profile, name, base_profile_name=base, namespace=namespace, **target
+            profile,
+            name,
+            base_profile_name=base,
+            namespace=namespace,
+            **host.target(export_seccomp_profile),
         )
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not exported")

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from seccomp_kit.cli._common import (
-    arch_option,
-    cap_option,
-    host_arch,
-    host_kernel,
-    kernel_option,
-    libseccomp_option,
-    load_for_host,
-    load_profile,
-    replace_file,
-    runtime_option,
-    target_kwargs,
-)
-from seccomp_kit.model import Arch, Profile
+from seccomp_kit.cli._common import Host, host_kernel, host_options, load_profile, replace_file
+from seccomp_kit.model import Profile
 
 __all__ = ["diff_command", "merge_command", "normalize_command", "resolve_command"]
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 _OUTPUT = click.option(
     "-o",
@@ -36,14 +20,6 @@ _OUTPUT = click.option(
     show_default=True,
     help="Write the profile here (- for stdout).",
 )
-
-
-def _host_and_target(func: _F) -> _F:
-    """The options of a command that resolves moby profiles for a host and judges the effect
-    for a target."""
-    for option in (libseccomp_option, runtime_option, kernel_option, cap_option, arch_option):
-        func = option(func)
-    return func
 
 
 def _write(profile: Profile, output: str) -> None:
@@ -66,16 +42,12 @@ def _write(profile: Profile, output: str) -> None:
     show_default=True,
     help="union lets through what any input lets through; intersection what all do.",
 )
-@_host_and_target
-def merge_command(  # noqa: PLR0917 - click passes options as arguments
+@host_options
+def merge_command(
     files: tuple[str, ...],
     output: str,
     strategy: str,
-    arch: Arch | None,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    runtime: str,
-    libseccomp: str,
+    host: Host,
 ) -> None:
     """Merge the profiles FILE... on effect into one.
 
@@ -87,23 +59,18 @@ def merge_command(  # noqa: PLR0917 - click passes options as arguments
     """
     from seccomp_kit.algebra.merging import merge
 
-    target = target_kwargs(merge, runtime, libseccomp)
-    profiles = [load_for_host(f, arch, caps, kernel) for f in files]
-    _write(merge(profiles, strategy=strategy, **target), output)
+    profiles = [host.load(f) for f in files]
+    _write(merge(profiles, strategy=strategy, **host.target(merge)), output)
 
 
 @click.command("normalize")
 @click.argument("file", type=click.Path(allow_dash=True))
 @_OUTPUT
-@_host_and_target
-def normalize_command(  # noqa: PLR0917 - click passes options as arguments
+@host_options
+def normalize_command(
     file: str,
     output: str,
-    arch: Arch | None,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    runtime: str,
-    libseccomp: str,
+    host: Host,
 ) -> None:
     """Write the smallest profile with the same effect as FILE, in canonical form.
 
@@ -113,8 +80,7 @@ def normalize_command(  # noqa: PLR0917 - click passes options as arguments
     """
     from seccomp_kit.algebra.merging import normalize
 
-    target = target_kwargs(normalize, runtime, libseccomp)
-    _write(normalize(load_for_host(file, arch, caps, kernel), **target), output)
+    _write(normalize(host.load(file), **host.target(normalize)), output)
 
 
 @click.command("diff")
@@ -127,18 +93,14 @@ def normalize_command(  # noqa: PLR0917 - click passes options as arguments
     default="text",
     show_default=True,
 )
-@_host_and_target
+@host_options
 @click.pass_context
-def diff_command(  # noqa: PLR0917 - click passes options as arguments
+def diff_command(
     ctx: click.Context,
     a: str,
     b: str,
     fmt: str,
-    arch: Arch | None,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    runtime: str,
-    libseccomp: str,
+    host: Host,
 ) -> None:
     """Show how the effect of profile B differs from profile A, per syscall.
 
@@ -151,9 +113,7 @@ def diff_command(  # noqa: PLR0917 - click passes options as arguments
 
     if a == "-" and b == "-":
         raise click.UsageError("only one of A and B can be - (standard input)")
-    target = target_kwargs(diff, runtime, libseccomp)
-    first, second = (load_for_host(f, arch, caps, kernel) for f in (a, b))
-    result = diff(first, second, arch=arch, **target)
+    result = diff(host.load(a), host.load(b), arch=host.arch, **host.target(diff))
     if fmt == "json":
         click.echo(json.dumps(result.to_data(), indent=2))
     else:
@@ -169,16 +129,12 @@ def diff_command(  # noqa: PLR0917 - click passes options as arguments
     help="Whose rules to apply (default: containers for profiles with errno names, else moby).",
 )
 @_OUTPUT
-@_host_and_target
-def resolve_command(  # noqa: PLR0917 - click passes options as arguments
+@host_options
+def resolve_command(
     file: str,
     engine: str | None,
     output: str,
-    arch: Arch | None,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    runtime: str,
-    libseccomp: str,
+    host: Host,
 ) -> None:
     """Turn a moby or containers/common profile into the plain OCI profile one host gets.
 
@@ -189,13 +145,12 @@ def resolve_command(  # noqa: PLR0917 - click passes options as arguments
     """
     from seccomp_kit.algebra.resolving import resolve
 
-    target = target_kwargs(resolve, runtime, libseccomp)
     profile = resolve(
         load_profile(file),
-        arch=host_arch(arch),
-        capabilities=caps,
-        kernel=host_kernel(kernel),
+        arch=host.native,
+        capabilities=host.caps,
+        kernel=host_kernel(host.kernel),
         engine="containers" if engine == "containers" else "moby" if engine else None,
-        **target,
+        **host.target(resolve),
     )
     _write(profile, output)
