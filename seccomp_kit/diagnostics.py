@@ -1,9 +1,9 @@
 """Diagnostics: what validation found, where, how bad, and what to do about it.
 
 A :class:`Diagnostic` names its severity, a stable code (``SK`` and three digits, documented in
-the "Diagnostic codes" table in docs/validation.md), the JSON path of the field it is about, the line and
-column of that field when the profile was read from text, a message, and a suggestion where one
-exists.
+the "Diagnostic codes" table of docs/validation.md), the JSON path of the field it is about, the
+line and column of that field when the profile was read from text, a message, and a suggestion
+where one exists.
 """
 
 from __future__ import annotations
