@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import note, quiet, replace_file
+from seccomp_kit.cli._common import load_profile, note, quiet, replace_file
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -200,12 +200,14 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
     """Build a least-privilege profile from SCMP_ACT_LOG records, from logs or live."""
     from seccomp_kit import record as rec
     from seccomp_kit.audit import AuditStats
-    from seccomp_kit.io import dumps, load
+    from seccomp_kit.io import dumps
 
     sources: tuple[str, ...] = opts["sources"]
     argv: tuple[str, ...] = opts["argv"]
     if bool(sources) == bool(argv):
         raise click.UsageError("give either --from FILE (or -) or a command after --, not both")
+    if "-" in sources and opts["refine_path"] == "-":
+        raise click.UsageError("--from - and --refine - cannot both read standard input")
     try:
         where = rec.EventFilter(
             pids=opts["pids"],
@@ -245,7 +247,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             if opts["save_records"] is not None:
                 Path(opts["save_records"]).write_bytes(b"".join(x + b"\n" for x in live.lines))
         if opts["refine_path"] is not None:
-            base = load(opts["refine_path"])
+            base = load_profile(opts["refine_path"])
             if arches:
                 events = (e for e in events if e.arch in arches)
             result = rec.refine(base, events, where=where)

@@ -216,3 +216,22 @@ def test_resolve_pipes_into_k8s_export() -> None:
     assert exported.returncode == 0, exported.stderr
     resource = yaml.safe_load(exported.stdout)
     assert resource["kind"] == "SeccompProfile" and resource["metadata"]["name"] == "web"
+
+
+def test_record_refine_reads_the_profile_from_stdin(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_text(
+        'type=1326 audit(1795556796.855:1): auid=0 uid=0 gid=0 ses=7 pid=1 comm="app"'
+        ' exe="/usr/bin/app" sig=0 arch=c000003e syscall=257 compat=0 ip=0x1 code=0x50001\n'
+    )
+    base = (
+        '{"defaultAction": "SCMP_ACT_ERRNO",'
+        ' "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}'
+    )
+    out = tmp_path / "refined.json"
+    result = invoke("record", "--from", str(log), "--refine", "-", "-o", str(out), stdin=base)
+    assert result.exit_code == 0, result.output
+    allowed = {n for r in sk.load(out).syscalls for n in r.names}
+    assert {"read", "openat"} <= allowed
+    both = invoke("record", "--from", "-", "--refine", "-", stdin=base)
+    assert both.exit_code == 2 and "cannot both read standard input" in both.output
