@@ -78,7 +78,12 @@ def test_other_strategies(strategy):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)  # a wheel build, a virtual environment and some 70 small suites
+@pytest.mark.timeout(3600)  # a wheel build, a virtual environment and some 50 small suites
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 item 10 is open: some profiles() combinations still trip too_slow"
+    " (benchmarks/README.md, 'Hypothesis strategies'); remove this marker when it passes",
+)
 def test_no_health_check_fires_in_a_users_suite(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
