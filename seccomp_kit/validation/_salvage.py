@@ -54,11 +54,13 @@ def salvage(data: Any, source: SourceText) -> tuple[Profile | None, list[JSONPat
 def _placeholder(data: dict[str, Any]) -> dict[str, Any]:
     """A rule the semantic checks pass over silently: an unconditional ALLOW of a syscall no
     other rule names (so no conflict is invented); findings at its path are dropped."""
-    named: set[Any] = set()
-    for rule in data.get("syscalls") or ():
+    named: set[str] = set()
+    rules = data.get("syscalls")
+    for rule in rules if isinstance(rules, list) else ():
         if isinstance(rule, dict):
             names = rule.get("names")
-            named.update(names if isinstance(names, list) else [rule.get("name")])
+            candidates = names if isinstance(names, list) else [rule.get("name")]
+            named.update(n for n in candidates if isinstance(n, str))  # junk is not a name
     # Never exit/exit_group: their absence is a finding (SK410) the placeholder must not hide.
     name = next(n for n in sorted(all_names()) if n not in named and not n.startswith("exit"))
     return {"names": [name], "action": "SCMP_ACT_ALLOW"}

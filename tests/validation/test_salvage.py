@@ -62,3 +62,11 @@ def test_a_bad_default_errno_adds_its_error_and_hides_nothing(profile: Profile) 
     bad = findings({**doc, "defaultErrnoRet": -1})
     assert bad - clean == {("SK003", ("defaultErrnoRet",))}
     assert clean <= bad
+
+
+def test_junk_in_names_does_not_break_the_salvage() -> None:
+    doc = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": None, "action": None, "name": []}, {"names": [[1], {"a": 2}]}],
+    }
+    assert any(code == "SK001" for code, _ in findings(doc))
