@@ -32,6 +32,21 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def build_wheel(dest: Path) -> Path:
+    """Build the project's wheel into ``dest`` (as a release would) and return its path."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dest)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (built,) = dest.glob("seccomp_kit-*.whl")
+    return built
+
+
 def docs_page(name: str) -> str:
     """The text of the documentation page ``docs/<name>``."""
     return (ROOT / "docs" / name).read_text(encoding="utf-8")

@@ -11,13 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import build_wheel
 
 COMBINATIONS = [
     (runtime, dialect, conflicts, repeated, caps)
@@ -86,13 +85,8 @@ def test_other_strategies(strategy):
 )
 def test_no_health_check_fires_in_a_users_suite(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dist)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("seccomp_kit-*.whl")
+    dist.mkdir()
+    wheel = build_wheel(dist)
     env_dir = tmp_path / "user-venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
