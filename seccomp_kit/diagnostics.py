@@ -1,9 +1,9 @@
 """Diagnostics: what validation found, where, how bad, and what to do about it.
 
 A :class:`Diagnostic` names its severity, a stable code (``SK`` and three digits, documented in
-the README section "Diagnostic codes"), the JSON path of the field it is about, the line and
-column of that field when the profile was read from text, a message, and a suggestion where one
-exists.
+the "Diagnostic codes" table of docs/validation.md), the JSON path of the field it is about, the
+line and column of that field when the profile was read from text, a message, and a suggestion
+where one exists.
 """
 
 from __future__ import annotations
@@ -70,6 +70,12 @@ def _path(value: Iterable[str | int]) -> JSONPath:
     return tuple(value)
 
 
+def _context(
+    value: Iterable[tuple[str, str | int | None]],
+) -> tuple[tuple[str, str | int | None], ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Diagnostic:
     """One finding about one place in a profile.
@@ -85,6 +91,11 @@ class Diagnostic:
     column: int | None = None
     file: str | None = None
     suggestion: str | None = None
+    context: tuple[tuple[str, str | int | None], ...] = attrs.field(
+        default=(), converter=_context, eq=False
+    )
+    """Fields that place the finding beyond its path, in ``--format json`` beside the others
+    (``seccomp-kit k8s check``: the document, object and container it is about)."""
 
     @property
     def json_path(self) -> str:
@@ -112,6 +123,7 @@ class Diagnostic:
             "column": self.column,
             "message": self.message,
             "suggestion": self.suggestion,
+            **dict(self.context),
         }
 
     def location(self) -> str:

@@ -32,12 +32,24 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def readme_section(heading: str) -> str:
-    """The README's ``## heading`` section, up to the next ``## `` heading."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index(f"\n## {heading}")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end >= 0 else len(text)]
+def build_wheel(dest: Path) -> Path:
+    """Build the project's wheel into ``dest`` (as a release would) and return its path."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dest)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (built,) = dest.glob("seccomp_kit-*.whl")
+    return built
+
+
+def docs_page(name: str) -> str:
+    """The text of the documentation page ``docs/<name>``."""
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
 
 
 def corpus_dir(*parts: str) -> Path:

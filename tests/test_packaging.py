@@ -16,20 +16,12 @@ from pathlib import Path
 import pytest
 
 from seccomp_kit import resources
-from tests.conftest import ROOT
+from tests.conftest import ROOT, build_wheel
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    (built,) = out.glob("seccomp_kit-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_wheel_contains_data_typing_marker_and_entry_points(wheel: Path) -> None:

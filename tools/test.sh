@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install seccomp_kit with its test tools into .venv and run every check: ruff, mypy, pytest.
+# Install seccomp_kit with its test tools into .venv and run every check: ruff, mypy,
+# import-linter, the documentation site (built strictly), pytest.
 # Needs: Linux, Python >= 3.11, root for the kernel tests (seccomp filters in forked children).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,14 @@ bash tools/system-deps.sh
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-.venv/bin/ruff check seccomp_kit tests benchmarks tools hatch_build.py
-.venv/bin/ruff format --check seccomp_kit tests benchmarks tools hatch_build.py
+.venv/bin/ruff check seccomp_kit tests benchmarks tools docs hatch_build.py
+.venv/bin/ruff format --check seccomp_kit tests benchmarks tools docs hatch_build.py
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+# The site is built into a scratch directory: the build is the check, the output is not kept.
+site_dir="$(mktemp -d)"
+trap 'rm -rf "$site_dir"' EXIT
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$site_dir"
 .venv/bin/python -m pytest -q "$@"
 if [ "${CI:-}" = "true" ]; then
   # The thorough Hypothesis profile runs the property tests again with many more examples.

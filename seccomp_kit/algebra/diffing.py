@@ -40,6 +40,7 @@ from seccomp_kit.algebra._core import (
     ret_action,
     value_of,
 )
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import arch_info, native_arch, parse_arch
@@ -178,12 +179,13 @@ class ProfileDiff:
                 )
 
 
-def diff(a: Profile, b: Profile, *, arch: Arch | str | None = None) -> ProfileDiff:
+def diff(a: ProfileSource, b: ProfileSource, *, arch: Arch | str | None = None) -> ProfileDiff:
     """What changes from ``a`` to ``b``, per architecture and syscall.
 
     ``arch`` limits the comparison to one architecture; by default every architecture either
     profile lists is compared (the native one when neither lists any).
     """
+    a, b = as_profile(a), as_profile(b)
     ana_a, ana_b = analyze(a), analyze(b)
     native = native_arch()
     listed_a = {parse_arch(x) for x in a.all_architectures()} | {native}

@@ -62,6 +62,7 @@ from seccomp_kit.algebra._core import (
     ret_action,
 )
 from seccomp_kit.errors import InputError, SeccompKitError
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.model import Action, Arch, ArchMapEntry, Dialect, Flag, Profile, SyscallRule
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import arch_info, native_arch
@@ -76,11 +77,22 @@ _ARCH_ORDER = {a: i for i, a in enumerate(Arch)}
 _FLAG_ORDER = {f: i for i, f in enumerate(Flag)}
 
 
+def _sources(sources: tuple[ProfileSource | Sequence[ProfileSource], ...]) -> list[Profile]:
+    """``merge(a, b)`` or ``merge([a, b])``: one list, each item loaded when it is not a model."""
+    flat: list[ProfileSource] = []
+    for item in sources:
+        if isinstance(item, (list, tuple)):
+            flat.extend(item)
+        else:
+            flat.append(item)  # type: ignore[arg-type]  # a str path is a Sequence too
+    return [as_profile(p) for p in flat]
+
+
 def _label(profile: Profile, i: int) -> str:
     return profile.source.name if profile.source is not None else f"<profile {i + 1}>"
 
 
-def normalize(profile: Profile) -> Profile:
+def normalize(profile: ProfileSource) -> Profile:
     """The smallest equivalent profile in canonical form.
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules equal to
@@ -89,11 +101,18 @@ def normalize(profile: Profile) -> Profile:
     rule per distinct set of conditions. Errno names become numbers and comments are dropped;
     the result is an OCI profile.
     """
-    return merge(profile)
+    return merge(as_profile(profile))
 
 
-def merge(*profiles: Profile, strategy: Strategy = "union") -> Profile:
-    """Merge profiles on effect: ``"union"`` (least restrictive) or ``"intersection"``."""
+def merge(
+    *sources: ProfileSource | Sequence[ProfileSource], strategy: Strategy = "union"
+) -> Profile:
+    """Merge profiles on effect: ``"union"`` (least restrictive) or ``"intersection"``.
+
+    Each profile is a :class:`Profile`, a path or an open file; ``merge(a, b)`` and
+    ``merge([a, b])`` are the same.
+    """
+    profiles = _sources(sources)
     if strategy not in ("union", "intersection"):
         raise InputError(f"unknown merge strategy {strategy!r}; use 'union' or 'intersection'")
     if not profiles:

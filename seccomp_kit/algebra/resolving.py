@@ -34,6 +34,7 @@ from typing import Literal
 import attrs
 
 from seccomp_kit.errors import InputError
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.model import Arch, CapFilter, Dialect, Profile, SyscallRule
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.capabilities import parse_capabilities
@@ -146,7 +147,7 @@ def _min_kernel(value: str, path: tuple[str | int, ...]) -> tuple[int, int] | No
 
 
 def resolve(
-    profile: Profile,
+    profile: ProfileSource,
     *,
     arch: Arch | str,
     capabilities: Iterable[str] = (),
@@ -160,6 +161,7 @@ def resolve(
     use its errno names and moby otherwise. With ``kernel=None``, a rule whose fate depends on
     ``minKernel`` is an error (naming the rule) rather than a guess.
     """
+    profile = as_profile(profile)
     target = parse_arch(arch)
     caps = frozenset(parse_capabilities(capabilities))
     release = None if kernel is None else parse_kernel(kernel)

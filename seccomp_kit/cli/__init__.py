@@ -8,6 +8,7 @@ difference), 2 usage errors and unreadable input.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -56,15 +57,32 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seccomp-kit")
-def cli() -> None:
-    """Model, validate, merge, compile, match and record Linux seccomp profiles."""
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print results and problems only: no summaries, progress or notes on stderr.",
+)
+def cli(quiet: bool) -> None:
+    """Model, validate, merge, compile, match and record Linux seccomp profiles.
+
+    Colour is used only on a terminal, never with NO_COLOR set. Shell completion: see
+    the CLI reference (eval "$(_SECCOMP_KIT_COMPLETE=bash_source seccomp-kit)").
+    """
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: library errors become one-line messages with exit status 2."""
     try:
         # Without standalone mode click returns the exit status of ctx.exit() instead of exiting.
-        status = cli.main(args=argv, prog_name="seccomp-kit", standalone_mode=False)
+        status = cli.main(
+            args=argv,
+            prog_name="seccomp-kit",
+            standalone_mode=False,
+            # https://no-color.org: any non-empty NO_COLOR turns colour off; otherwise click
+            # colours only a terminal and strips styles from pipes and files.
+            color=False if os.environ.get("NO_COLOR") else None,
+        )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

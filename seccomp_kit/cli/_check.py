@@ -7,7 +7,6 @@ something would be blocked, 2 for usage errors and unreadable input.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -16,11 +15,17 @@ from typing import Any
 
 import click
 
-from seccomp_kit.cli._common import arch_option, load_profile
+from seccomp_kit.cli._common import (
+    Host,
+    host_kernel,
+    host_options,
+    load_profile,
+    parse_arch_value,
+)
 from seccomp_kit.errors import InputError, LoadError, ParseError, json_path
 from seccomp_kit.match import DecidedBy, Matcher, Verdict
 from seccomp_kit.model import Arch, Profile
-from seccomp_kit.syscalls.arches import native_arch, parse_arch
+from seccomp_kit.syscalls.arches import parse_arch
 
 __all__ = ["command"]
 
@@ -35,54 +40,32 @@ def _number(text: str, what: str) -> int:
 
 
 def _prepare(
-    profile: Profile, host: Arch, runtime: str, *, caps: tuple[str, ...], kernel: str | None
+    profile: Profile,
+    host: Arch,
+    target: dict[str, Any],
+    *,
+    caps: tuple[str, ...],
+    kernel: str | None,
 ) -> Matcher:
     if profile.arch_map or any(r.includes or r.excludes for r in profile.syscalls):
         # moby's dialect: resolve for this host the way the engine would before the runtime
         from seccomp_kit.algebra.resolving import resolve
 
-        profile = resolve(
-            profile, arch=host, capabilities=caps, kernel=kernel or os.uname().release
-        )
-    return Matcher(profile, arch=host, runtime=runtime)
+        profile = resolve(profile, arch=host, capabilities=caps, kernel=host_kernel(kernel))
+    return Matcher(profile, arch=host, **target)
 
 
 @click.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("syscall", required=False)
 @click.argument("args", nargs=-1)
-@click.option(
-    "--arch",
-    "host",
-    callback=arch_option,
-    metavar="ARCH",
-    help="The host's architecture (default: this machine's).",
-)
+@host_options
 @click.option(
     "--abi",
-    callback=arch_option,
+    callback=parse_arch_value,
     metavar="ARCH",
     help="The calling process's architecture, e.g. x86 or x32 on an x86_64 host "
     "(default: the host's).",
-)
-@click.option(
-    "--runtime",
-    type=click.Choice(["runc", "crun"]),
-    default="runc",
-    show_default=True,
-    help="Which runtime turns the profile into a filter.",
-)
-@click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    metavar="CAP",
-    help="A capability of the container (moby profiles with includes/excludes; repeatable).",
-)
-@click.option(
-    "--kernel",
-    metavar="X.Y",
-    help="The host's kernel release for moby's minKernel (default: this machine's).",
 )
 @click.option(
     "--events",
@@ -103,21 +86,20 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     file: str,
     syscall: str | None,
     args: tuple[str, ...],
-    host: Arch | None,
     abi: Arch | None,
-    runtime: str,
-    caps: tuple[str, ...],
-    kernel: str | None,
     events: str | None,
     output: str,
+    host: Host,
 ) -> None:
     """What the profile in FILE does to SYSCALL (a name or a number) with ARGs, or, with
     --events, to every event of a recording: the action and the rule that decides it."""
     if (syscall is None) == (events is None):
         raise click.UsageError("give either SYSCALL [ARG...] or --events FILE")
-    host_arch = host or native_arch()
+    if file == "-" and events == "-":
+        raise click.UsageError("FILE and --events cannot both be - (standard input)")
+    target = host.target(Matcher)
     original = load_profile(file)
-    matcher = _prepare(original, host_arch, runtime, caps=caps, kernel=kernel)
+    matcher = _prepare(original, host.native, target, caps=host.caps, kernel=host.kernel)
     if events is not None:
         ctx.exit(_replay(matcher, events, abi, output))
     assert syscall is not None
@@ -128,13 +110,19 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     if (syscall.isascii() and syscall.lstrip("-").isdigit()) or syscall.lower().startswith("0x"):
         call = _number(syscall, "syscall")
     verdict = matcher.match(call, values, arch=abi)
+    found = _original_location(original, verdict)
     if output == "json":
-        click.echo(json.dumps(_verdict_data(verdict, values), indent=2))
+        data = _verdict_data(verdict, values)
+        data["original_rule"] = None
+        if found is not None:
+            # The matcher ran on the resolved profile: say where the rule is in FILE.
+            data["original_rule"], data["location"] = found
+        click.echo(json.dumps(data, indent=2))
     else:
         shown = f" with args [{', '.join(hex(v & (2**64 - 1)) for v in values)}]" if values else ""
         lines = verdict.explain().splitlines()
-        where = _original_location(original, verdict)
-        if where and len(lines) > 1 and " at " not in lines[1]:
+        if found and len(lines) > 1 and " at " not in lines[1]:
+            where = f"{found[0]} at {found[1]}"
             lines[1] = lines[1].replace(
                 " (name ", f" of the resolved profile, from {where} (name ", 1
             )
@@ -144,9 +132,10 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     ctx.exit(0 if verdict.allowed else 1)
 
 
-def _original_location(original: Profile, v: Verdict) -> str | None:
-    """Where the deciding rule's name sits in the file when the matcher ran on a resolved
-    (moby) profile, whose rule indices differ from the file's."""
+def _original_location(original: Profile, v: Verdict) -> tuple[str, str] | None:
+    """Where the deciding rule's name sits in the file (its JSON path and ``file:line:column``)
+    when the matcher ran on a resolved (moby) profile, whose rule indices differ from the
+    file's."""
     if v.rule is None or original.source is None or v.location() is not None:
         return None
     from seccomp_kit.io._positions import line_column, locate
@@ -158,7 +147,7 @@ def _original_location(original: Profile, v: Verdict) -> str | None:
             if offset is None:
                 return None
             line, column = line_column(original.source.text, offset)
-            return f"{json_path(path)} at {original.source.name}:{line}:{column}"
+            return json_path(path), f"{original.source.name}:{line}:{column}"
     return None
 
 

@@ -2,69 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile
-from seccomp_kit.model import Arch, Profile
+from seccomp_kit.cli._common import (
+    Host,
+    cap_option,
+    host_options,
+    kernel_option,
+    libseccomp_option,
+    load_for_host,
+    note,
+    runtime_option,
+    target_kwargs,
+)
+from seccomp_kit.model import Arch
 
 __all__ = ["compile_command", "run_command"]
-
-_RUNTIME = click.option(
-    "--runtime",
-    default="runc",
-    show_default=True,
-    metavar="RUNTIME[@VERSION]",
-    help="Compile the profile the way this runtime does: runc, crun, runc@1.1.5, crun@1.21,"
-    " oci, or host (the runtime on this node).",
-)
-_LIBSECCOMP = click.option(
-    "--libseccomp",
-    default="installed",
-    show_default=True,
-    metavar="VERSION",
-    help="The libseccomp the runtime links: installed, 2.5.4, 2.6.0...",
-)
-_CAPS = click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    metavar="CAP",
-    help="For moby profiles with includes/excludes: a capability the container has (repeatable).",
-)
-_KERNEL = click.option(
-    "--kernel",
-    metavar="X.Y",
-    help="For moby profiles with minKernel rules: the host's kernel (default: this machine's"
-    " when compiling for it).",
-)
-
-
-def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Profile:
-    profile = load_profile(name)
-    if any(r.includes or r.excludes for r in profile.syscalls):
-        from seccomp_kit.algebra.resolving import resolve
-        from seccomp_kit.syscalls.arches import native_arch, parse_arch
-
-        host = native_arch() if arch == "native" else parse_arch(arch)
-        if kernel is None and host is native_arch():
-            kernel = os.uname().release
-        profile = resolve(profile, arch=host, capabilities=caps, kernel=kernel)
-    return profile
 
 
 @click.command("compile")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option(
-    "--arch",
-    default="native",
-    show_default=True,
-    help="The host architecture (SCMP_ARCH_X86_64, amd64, aarch64...).",
-)
-@_RUNTIME
+@host_options
 @click.option(
     "-o",
     "--output",
@@ -73,25 +34,13 @@ def _load(name: str, arch: str, caps: tuple[str, ...], kernel: str | None) -> Pr
 )
 @click.option("--pfc", is_flag=True, help="Print libseccomp's pseudo filter code.")
 @click.option("--disasm", is_flag=True, help="Print the program, disassembled.")
-@_CAPS
-@_KERNEL
-@_LIBSECCOMP
 @click.option(
     "--place-unknown",
     is_flag=True,
     help="Place names the target's libseccomp cannot resolve by their number (no runtime does).",
 )
 def compile_command(  # noqa: PLR0917 - click passes options as arguments
-    file: str,
-    arch: str,
-    runtime: str,
-    output: str | None,
-    pfc: bool,
-    disasm: bool,
-    caps: tuple[str, ...],
-    kernel: str | None,
-    libseccomp: str,
-    place_unknown: bool,
+    file: str, output: str | None, pfc: bool, disasm: bool, host: Host, place_unknown: bool
 ) -> None:
     """Compile FILE to the BPF program the runtime would load.
 
@@ -102,11 +51,10 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
     from seccomp_kit.libseccomp.translate import SkipReason
 
     compiled = compile_profile(
-        _load(file, arch, caps, kernel),
-        arch=arch,
-        runtime=runtime,
-        libseccomp=libseccomp,
+        host.load(file),
+        arch=host.native,
         place_unknown=place_unknown,
+        **host.target(compile_profile),
     )
     t = compiled.translation
     arches = ", ".join(a.value for a in compiled.architectures)
@@ -114,7 +62,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         f"{len(compiled)} instructions ({compiled.stub_length} in runc's ENOSYS stub) for"
         f" {arches}; load flags {compiled.load_flags:#x}; as {t.target.label}"
     )
-    click.echo(summary, err=True)
+    note(summary)
     dropped = sorted({s.name for s in t.skipped if s.reason is SkipReason.UNRESOLVED})
     if dropped:
         click.echo(
@@ -143,23 +91,25 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
     "--profile",
     "profile_file",
     required=True,
-    type=click.Path(allow_dash=False),
-    help="The profile to run the command under.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The profile to run the command under (- for stdin).",
 )
-@_RUNTIME
+@runtime_option
+@libseccomp_option
 @click.option(
     "--report",
     is_flag=True,
     help="Afterwards, list the syscalls the profile blocked (needs root: audit records).",
 )
-@_CAPS
-@_KERNEL
+@cap_option
+@kernel_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run_command(  # noqa: PLR0917 - click passes options as arguments
     ctx: click.Context,
     profile_file: str,
     runtime: str,
+    libseccomp: str,
     report: bool,
     caps: tuple[str, ...],
     kernel: str | None,
@@ -167,14 +117,16 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
 ) -> None:
     """Run COMMAND under a profile; exit with its status (128 + N for signal N).
 
-    Put -- before the command: seccomp-kit run --profile p.json -- ls -l
+    Put -- before the command: seccomp-kit run --profile p.json -- ls -l. The host is this
+    machine: moby profiles are resolved for its architecture and kernel (--kernel overrides).
     """
     from seccomp_kit.record.runner import run
 
-    profile = _load(profile_file, "native", caps, kernel)
+    target = target_kwargs(run, runtime, libseccomp)
+    profile = load_for_host(profile_file, None, caps, kernel)
     if not report:
-        ctx.exit(run(profile, list(command), runtime=runtime))
-    result = run(profile, list(command), runtime=runtime, report=True)
+        ctx.exit(run(profile, list(command), report=False, **target))
+    result = run(profile, list(command), report=True, **target)
     if result.blocked:
         click.echo(f"seccomp-kit: {profile_file} blocked:", err=True)
         width = max(len(b.name or "?") for b in result.blocked)
@@ -186,7 +138,7 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
                 err=True,
             )
     else:
-        click.echo(f"seccomp-kit: {profile_file} blocked nothing", err=True)
+        note(f"seccomp-kit: {profile_file} blocked nothing")
     if result.overruns:
         click.echo(
             f"seccomp-kit: warning: the audit socket overflowed {result.overruns} time(s);"
@@ -202,8 +154,11 @@ def _unnamed(pairs: tuple[tuple[str, Arch], ...], level: str, outcome: str) -> N
     for name, place in pairs:
         by_arch.setdefault(place.value, []).append(name)
     for where, names in by_arch.items():
-        click.echo(
+        line = (
             f"{level}: the installed libseccomp cannot name {len(names)} syscall(s) on {where}"
-            f" ({', '.join(names)}); {outcome}",
-            err=True,
+            f" ({', '.join(names)}); {outcome}"
         )
+        if level == "note":
+            note(line)
+        else:
+            click.echo(line, err=True)

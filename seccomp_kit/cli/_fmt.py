@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import located, replace_file
+from seccomp_kit.cli._common import located, note, replace_file
 from seccomp_kit.errors import SeccompKitError
 from seccomp_kit.model import SourceText
 
@@ -76,8 +76,8 @@ def command(
             click.echo(text, nl=False)
         elif target != name:
             replace_file(Path(target), text)
-            click.echo(f"wrote {target}", err=True)
+            note(f"wrote {target}")
         elif changed:
             replace_file(Path(target), text)
-            click.echo(f"reformatted {target}", err=True)
+            note(f"reformatted {target}")
     ctx.exit(status)

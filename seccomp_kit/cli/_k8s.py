@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from seccomp_kit.cli._common import stdin_or
+from seccomp_kit.cli._common import (
+    Host,
+    host_options,
+    libseccomp_option,
+    load_profile,
+    note,
+    runtime_option,
+    stdin_or,
+    target_kwargs,
+)
 from seccomp_kit.errors import SeccompKitError, ValidationFailedError
 
 if TYPE_CHECKING:
@@ -15,14 +24,6 @@ if TYPE_CHECKING:
     from seccomp_kit.kubernetes import PodReport
 
 __all__ = ["install_command", "k8s_group"]
-
-_RUNTIME = click.option(
-    "--runtime",
-    type=click.Choice(["runc", "crun"]),
-    default="runc",
-    show_default=True,
-    help="Validate the profile for this runtime.",
-)
 
 
 def _fail_validation(exc: ValidationFailedError, what: str) -> None:
@@ -33,7 +34,7 @@ def _fail_validation(exc: ValidationFailedError, what: str) -> None:
 
 
 @click.command("install")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--name", required=True, help="localhostProfile path, e.g. profiles/web.json.")
 @click.option(
     "--root",
@@ -41,10 +42,11 @@ def _fail_validation(exc: ValidationFailedError, what: str) -> None:
     default=None,
     help="Kubelet seccomp root.  [default: /var/lib/kubelet/seccomp]",
 )
-@_RUNTIME
+@runtime_option
+@libseccomp_option
 @click.pass_context
-def install_command(
-    ctx: click.Context, file: Path, name: str, root: Path | None, runtime: str
+def install_command(  # noqa: PLR0917
+    ctx: click.Context, file: str, name: str, root: Path | None, runtime: str, libseccomp: str
 ) -> None:
     """Install FILE under the kubelet seccomp root as NAME (atomically, mode 0644).
 
@@ -53,13 +55,14 @@ def install_command(
     """
     from seccomp_kit.kubernetes import DEFAULT_ROOT, install, security_context_snippets
 
+    target = target_kwargs(install, runtime, libseccomp)
     target_root = DEFAULT_ROOT if root is None else root
     try:
-        value = install(file, name, root=target_root, runtime=runtime)
+        value = install(load_profile(file), name, root=target_root, **target)
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not installed")
         ctx.exit(1)
-    click.echo(f"# installed {Path(target_root) / value}", err=True)
+    note(f"# installed {Path(target_root) / value}")
     click.echo(security_context_snippets(value), nl=False)
 
 
@@ -69,26 +72,35 @@ def k8s_group() -> None:
 
 
 @k8s_group.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--name", required=True, help="metadata.name of the SeccompProfile.")
 @click.option("--base", "base", default=None, help="spec.baseProfileName (a SeccompProfile).")
 @click.option("--namespace", default=None, help="metadata.namespace (older namespaced SPO).")
-@_RUNTIME
+@host_options
 @click.pass_context
 def export_command(  # noqa: PLR0917
     ctx: click.Context,
-    file: Path,
+    file: str,
     name: str,
     base: str | None,
     namespace: str | None,
-    runtime: str,
+    host: Host,
 ) -> None:
-    """Print FILE as a Security Profiles Operator SeccompProfile resource (YAML)."""
+    """Print FILE as a Security Profiles Operator SeccompProfile resource (YAML).
+
+    moby/containers profiles are first resolved for the host (--arch, --cap, --kernel): a
+    SeccompProfile has no includes/excludes.
+    """
     from seccomp_kit.kubernetes import export_seccomp_profile
 
+    profile = host.load(file)
     try:
         text = export_seccomp_profile(
-            file, name, base_profile_name=base, namespace=namespace, runtime=runtime
+            profile,
+            name,
+            base_profile_name=base,
+            namespace=namespace,
+            **host.target(export_seccomp_profile),
         )
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not exported")
@@ -106,15 +118,19 @@ def export_command(  # noqa: PLR0917
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write <name>.json files into (<namespace>/<name>.json when namespaced).",
 )
-@_RUNTIME
+@runtime_option
+@libseccomp_option
 @click.pass_context
-def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, runtime: str) -> None:
+def import_command(
+    ctx: click.Context, files: tuple[Path, ...], output: Path, runtime: str, libseccomp: str
+) -> None:
     """Write every SeccompProfile in the YAML FILES as a profile JSON file under DIR.
 
     Other documents are skipped with a note. Each file is validated and written atomically.
     """
     from seccomp_kit.kubernetes import import_seccomp_profiles, install
 
+    target = target_kwargs(install, runtime, libseccomp)
     status = 0
     written = 0
     for file in files:
@@ -125,17 +141,17 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
             status = 2
             continue
         for index, why in found.skipped:
-            click.echo(f"{file}: document {index} skipped: {why}", err=True)
+            note(f"{file}: document {index} skipped: {why}")
         for resource in found.resources:
             if resource.disabled:
-                click.echo(f"{file}: {resource.name} skipped: spec.disabled is true", err=True)
+                note(f"{file}: {resource.name} skipped: spec.disabled is true")
                 continue
             # The operator's own file name: the object name, ".json" added unless present.
             rel = resource.name if resource.name.endswith(".json") else f"{resource.name}.json"
             if resource.namespace:
                 rel = f"{resource.namespace}/{rel}"
             try:
-                install(resource.profile, rel, root=output, runtime=runtime)
+                install(resource.profile, rel, root=output, **target)
             except ValidationFailedError as exc:
                 _fail_validation(exc, f"{file}: SeccompProfile {resource.name} not written")
                 status = max(status, 1)
@@ -143,11 +159,10 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
             written += 1
             click.echo(str(output / rel))
             if resource.base_profile_name:
-                click.echo(
+                note(
                     f"{file}: note: {resource.name} has baseProfileName"
                     f" {resource.base_profile_name!r}; the file holds only its own rules, the"
-                    " operator unions the base profile into it",
-                    err=True,
+                    " operator unions the base profile into it"
                 )
     if written == 0 and status == 0:
         click.echo("seccomp-kit: no SeccompProfile resources found", err=True)
@@ -178,7 +193,8 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@_RUNTIME
+@runtime_option
+@libseccomp_option
 @click.pass_context
 def check_command(  # noqa: PLR0917
     ctx: click.Context,
@@ -188,6 +204,7 @@ def check_command(  # noqa: PLR0917
     level: str,
     fmt: str,
     runtime: str,
+    libseccomp: str,
 ) -> None:
     """Which seccomp profile every container in MANIFESTS gets, with Pod Security verdicts.
 
@@ -196,6 +213,7 @@ def check_command(  # noqa: PLR0917
     from seccomp_kit.diagnostics import has_errors, render_text, sort_diagnostics, to_json_text
     from seccomp_kit.kubernetes import DEFAULT_ROOT, check_manifests
 
+    target = target_kwargs(check_manifests, runtime, libseccomp)
     diags: list[Diagnostic] = []
     pods: list[PodReport] = []
     unreadable = False
@@ -205,8 +223,8 @@ def check_command(  # noqa: PLR0917
                 [stdin_or(manifest)],
                 root=DEFAULT_ROOT if root is None else root,
                 seccomp_default=seccomp_default,
-                runtime=runtime,
                 level=level,
+                **target,
             )
         except SeccompKitError as exc:
             click.echo(f"seccomp-kit: {exc}", err=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile, replace_file
+from seccomp_kit.cli._common import Host, host_kernel, host_options, load_profile, replace_file
 from seccomp_kit.model import Profile
 
 __all__ = ["diff_command", "merge_command", "normalize_command", "resolve_command"]
@@ -43,37 +42,50 @@ def _write(profile: Profile, output: str) -> None:
     show_default=True,
     help="union lets through what any input lets through; intersection what all do.",
 )
-def merge_command(files: tuple[str, ...], output: str, strategy: str) -> None:
+@host_options
+def merge_command(
+    files: tuple[str, ...],
+    output: str,
+    strategy: str,
+    host: Host,
+) -> None:
     """Merge the profiles FILE... on effect into one.
 
     Per syscall and argument case, union keeps the least restrictive action (kernel
-    precedence), intersection the most restrictive. Inputs that cannot be combined
+    precedence), intersection the most restrictive. moby/containers profiles are first
+    resolved for the host (--arch, --cap, --kernel). Inputs that cannot be combined
     without changing meaning are refused with an error naming the files and the field.
     Exit status: 0 written, 2 unreadable or incompatible input.
     """
     from seccomp_kit.algebra.merging import merge
 
-    _write(merge(*(load_profile(f) for f in files), strategy=strategy), output)
+    profiles = [host.load(f) for f in files]
+    _write(merge(profiles, strategy=strategy, **host.target(merge)), output)
 
 
 @click.command("normalize")
 @click.argument("file", type=click.Path(allow_dash=True))
 @_OUTPUT
-def normalize_command(file: str, output: str) -> None:
+@host_options
+def normalize_command(
+    file: str,
+    output: str,
+    host: Host,
+) -> None:
     """Write the smallest profile with the same effect as FILE, in canonical form.
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules
-    equal to the default and rules a runtime never reaches are dropped.
+    equal to the default and rules a runtime never reaches are dropped. moby/containers
+    profiles are first resolved for the host (--arch, --cap, --kernel).
     """
     from seccomp_kit.algebra.merging import normalize
 
-    _write(normalize(load_profile(file)), output)
+    _write(normalize(host.load(file), **host.target(normalize)), output)
 
 
 @click.command("diff")
 @click.argument("a", type=click.Path(allow_dash=True))
 @click.argument("b", type=click.Path(allow_dash=True))
-@click.option("--arch", help="Compare on this architecture only (SCMP_ARCH_* or amd64...).")
 @click.option(
     "--format",
     "fmt",
@@ -81,15 +93,27 @@ def normalize_command(file: str, output: str) -> None:
     default="text",
     show_default=True,
 )
+@host_options
 @click.pass_context
-def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str) -> None:
+def diff_command(
+    ctx: click.Context,
+    a: str,
+    b: str,
+    fmt: str,
+    host: Host,
+) -> None:
     """Show how the effect of profile B differs from profile A, per syscall.
 
-    Exit status like diff(1): 0 same effect, 1 the effect differs, 2 unreadable input.
+    moby/containers profiles are first resolved for the host (--arch, --cap, --kernel).
+    With --arch only that architecture is compared; without it, every architecture either
+    profile lists. Exit status like diff(1): 0 same effect, 1 the effect differs, 2
+    unreadable input.
     """
     from seccomp_kit.algebra.diffing import diff
 
-    result = diff(load_profile(a), load_profile(b), arch=arch)
+    if a == "-" and b == "-":
+        raise click.UsageError("only one of A and B can be - (standard input)")
+    result = diff(host.load(a), host.load(b), arch=host.arch, **host.target(diff))
     if fmt == "json":
         click.echo(json.dumps(result.to_data(), indent=2))
     else:
@@ -99,47 +123,34 @@ def diff_command(ctx: click.Context, a: str, b: str, arch: str | None, fmt: str)
 
 @click.command("resolve")
 @click.argument("file", type=click.Path(allow_dash=True))
-@click.option("--arch", required=True, help="The host's architecture (amd64, arm64, ...).")
-@click.option(
-    "--cap",
-    "caps",
-    multiple=True,
-    help="A capability in the container's bounding set (repeatable): CAP_SYS_ADMIN.",
-)
-@click.option(
-    "--kernel",
-    help="The host's kernel release (X.Y); 'host' for this machine's. Needed for minKernel.",
-)
 @click.option(
     "--engine",
     type=click.Choice(["moby", "containers"]),
     help="Whose rules to apply (default: containers for profiles with errno names, else moby).",
 )
 @_OUTPUT
+@host_options
 def resolve_command(
-    *,
     file: str,
-    arch: str,
-    caps: tuple[str, ...],
-    kernel: str | None,
     engine: str | None,
     output: str,
+    host: Host,
 ) -> None:
     """Turn a moby or containers/common profile into the plain OCI profile one host gets.
 
     includes/excludes are applied exactly as the engine does (excludes.caps: any present
     skips the rule; includes.caps: all are needed; arches in native names; minKernel),
-    and the host's archMap entry becomes 'architectures'.
+    and the host's archMap entry becomes 'architectures'. The host is this machine unless
+    --arch and --kernel say otherwise.
     """
     from seccomp_kit.algebra.resolving import resolve
 
-    if kernel == "host":
-        kernel = os.uname().release
     profile = resolve(
         load_profile(file),
-        arch=arch,
-        capabilities=caps,
-        kernel=kernel,
+        arch=host.native,
+        capabilities=host.caps,
+        kernel=host_kernel(host.kernel),
         engine="containers" if engine == "containers" else "moby" if engine else None,
+        **host.target(resolve),
     )
     _write(profile, output)

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import replace_file
+from seccomp_kit.cli._common import load_profile, note, quiet, replace_file
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -78,6 +78,11 @@ def _counts(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Any:
     for stream in _streams(sources, show_progress):
         parser.tally_stream(stream, counts)
     return counts
+
+
+def _progress() -> bool:
+    """A progress bar only on a terminal, and not under --quiet."""
+    return sys.stderr.isatty() and not quiet()
 
 
 def _write(text: str, out: str) -> None:
@@ -195,12 +200,14 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
     """Build a least-privilege profile from SCMP_ACT_LOG records, from logs or live."""
     from seccomp_kit import record as rec
     from seccomp_kit.audit import AuditStats
-    from seccomp_kit.io import dumps, load
+    from seccomp_kit.io import dumps
 
     sources: tuple[str, ...] = opts["sources"]
     argv: tuple[str, ...] = opts["argv"]
     if bool(sources) == bool(argv):
         raise click.UsageError("give either --from FILE (or -) or a command after --, not both")
+    if "-" in sources and opts["refine_path"] == "-":
+        raise click.UsageError("--from - and --refine - cannot both read standard input")
     try:
         where = rec.EventFilter(
             pids=opts["pids"],
@@ -219,7 +226,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         status = 0
         if sources:
             stats = AuditStats()
-            events = _events(sources, stats, sys.stderr.isatty())  # lazy: not read if counted
+            events = _events(sources, stats, _progress())  # lazy: not read if counted
             live = None
         else:
             # The profile may go to stdout: the command's own output then goes to stderr.
@@ -240,7 +247,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             if opts["save_records"] is not None:
                 Path(opts["save_records"]).write_bytes(b"".join(x + b"\n" for x in live.lines))
         if opts["refine_path"] is not None:
-            base = load(opts["refine_path"])
+            base = load_profile(opts["refine_path"])
             if arches:
                 events = (e for e in events if e.arch in arches)
             result = rec.refine(base, events, where=where)
@@ -258,7 +265,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             }
             if live is None and where.plain:
                 # Only the action decides: count the records instead of building events.
-                counts = _counts(sources, stats, sys.stderr.isatty())
+                counts = _counts(sources, stats, _progress())
                 recording = rec.record_counts(counts, **options)
             else:
                 recording = rec.record(events, **options)
@@ -269,8 +276,10 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             if live.overruns:
                 status = 1
         for line in summary:
-            loud = line.startswith(("LOST", "WARNING"))
-            click.secho(line, err=True, fg="red" if loud else None)
+            if line.startswith(("LOST", "WARNING")):  # problems: printed even under --quiet
+                click.secho(line, err=True, fg="red")
+            else:
+                note(line)
         if stats.lost:
             status = 1
     except SeccompKitError as exc:

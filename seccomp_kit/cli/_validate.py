@@ -6,46 +6,28 @@ import sys
 
 import click
 
-from seccomp_kit.cli._common import arch_option, located
+from seccomp_kit.cli._common import (
+    arch_option,
+    kernel_option,
+    libseccomp_option,
+    located,
+    note,
+    runtime_option,
+    target_kwargs,
+)
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, render, to_json_text
-from seccomp_kit.errors import InputError, SeccompKitError
+from seccomp_kit.errors import SeccompKitError
 from seccomp_kit.model import Arch
-from seccomp_kit.validation.semantics import parse_kernel
 
 __all__ = ["command"]
 
 
-def _kernel(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        parse_kernel(value)
-    except InputError as exc:
-        raise click.BadParameter(exc.message) from None
-    return value
-
-
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True))
-@click.option(
-    "--runtime",
-    type=click.Choice(["runc", "crun", "oci"]),
-    default="runc",
-    show_default=True,
-    help="Whose behaviour to check against (oci: the spec's rules).",
-)
-@click.option(
-    "--arch",
-    callback=arch_option,
-    metavar="ARCH",
-    help="Check syscall names for this architecture only (SCMP_ARCH_X86_64, amd64, ...).",
-)
-@click.option(
-    "--kernel",
-    callback=_kernel,
-    metavar="X.Y",
-    help="Report syscalls newer than this kernel release.",
-)
+@runtime_option
+@libseccomp_option
+@arch_option
+@kernel_option
 @click.option(
     "--format",
     "output",
@@ -59,6 +41,7 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     ctx: click.Context,
     files: tuple[str, ...],
     runtime: str,
+    libseccomp: str,
     arch: Arch | None,
     kernel: str | None,
     output: str,
@@ -68,8 +51,14 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     Prints every problem as file:line:column: severity code message (suggestion).
     Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error or
     unreadable input (reported on one line).
+
+    A profile is judged for every host it may run on: without --arch its names are checked
+    on each architecture it lists, and without --kernel on every kernel; --arch and --kernel
+    narrow the check to one host.
     """
     from seccomp_kit.validation import validate, validate_text
+
+    target = target_kwargs(validate, runtime, libseccomp)
 
     found: list[Diagnostic] = []
     status = 0
@@ -80,11 +69,9 @@ def command(  # noqa: PLR0917 - click passes options as arguments
                 from seccomp_kit.io import read_source
 
                 _, text = read_source(sys.stdin.buffer)  # size and encoding checks
-                diags = validate_text(
-                    text, name="<stdin>", runtime=runtime, arch=arch, kernel=kernel
-                )
+                diags = validate_text(text, name="<stdin>", arch=arch, kernel=kernel, **target)
             else:
-                diags = validate(name, runtime=runtime, arch=arch, kernel=kernel)
+                diags = validate(name, arch=arch, kernel=kernel, **target)
         except SeccompKitError as exc:
             click.echo(f"seccomp-kit: {located(exc, name)}", err=True)
             status = 2
@@ -99,10 +86,9 @@ def command(  # noqa: PLR0917 - click passes options as arguments
     else:
         counts = {s: sum(d.severity is s for d in found) for s in Severity}
         skipped = f" ({unreadable} unreadable)" if unreadable else ""
-        click.echo(
+        note(
             f"{len(files)} file(s){skipped}: {counts[Severity.ERROR]} error(s),"
-            f" {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info",
-            err=True,
+            f" {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info"
         )
     if status == 0 and has_errors(found):
         status = 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 from seccomp_kit.io._dialects import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
+    ProfileSource,
+    as_profile,
     convert,
     detect_dialect,
     dump,
@@ -33,6 +35,8 @@ from seccomp_kit.io._dialects import (
 __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "ProfileSource",
+    "as_profile",
     "convert",
     "detect_dialect",
     "dump",

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import attrs
 
-from seccomp_kit.errors import LoadError, ParseError, ProfileError, SeccompKitError
+from seccomp_kit.errors import InputError, LoadError, ParseError, ProfileError, SeccompKitError
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.model import (
     ArchMapEntry,
@@ -33,6 +33,8 @@ from seccomp_kit.syscalls.errnos import errno_number
 __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "ProfileSource",
+    "as_profile",
     "convert",
     "detect_dialect",
     "dump",
@@ -466,6 +468,23 @@ def load(source: PathLike | IO[str] | IO[bytes] | Traversable) -> Profile:
     """Read a profile from a path or an open file."""
     name, text = read_source(source)
     return from_data(parse_json(text, name), source=SourceText(name, text))
+
+
+ProfileSource = Profile | PathLike | IO[str] | IO[bytes] | Traversable
+"""What every library function that reads a profile takes: the model, a path or an open file."""
+
+
+def as_profile(source: ProfileSource) -> Profile:
+    """``source`` as a :class:`Profile`: returned as is, or loaded from the path or open file
+    (a ``str`` is always a path), so every function takes what :func:`validate` takes."""
+    if isinstance(source, Profile):
+        return source
+    if isinstance(source, (str, os.PathLike, Traversable)) or hasattr(source, "read"):
+        return load(source)
+    hint = "; for JSON text use loads()" if isinstance(source, (bytes, bytearray)) else ""
+    raise InputError(
+        f"expected a Profile, a path or an open file, got {type(source).__name__}{hint}"
+    )
 
 
 # -- model -> data --------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from seccomp_kit.kubernetes._spo import (
     import_seccomp_profiles,
     resource_data,
     spo_problems,
+    summarize_problems,
     to_resource,
 )
 from seccomp_kit.kubernetes._yaml import YamlDocument, load_documents
@@ -73,6 +74,7 @@ __all__ = [
     "resource_data",
     "security_context_snippets",
     "spo_problems",
+    "summarize_problems",
     "to_resource",
 ]
 

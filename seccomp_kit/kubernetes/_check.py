@@ -221,7 +221,17 @@ class _Checker:
         data = doc.data
         if data is None:
             return
+        first = len(self.diags)
         self.object(data, (), f"document {doc.index}")
+        kind = data.get("kind") if isinstance(data, dict) else None
+        for i in range(first, len(self.diags)):
+            if not self.diags[i].context:  # outside any pod: the document's own fields
+                self.diags[i] = attrs.evolve(
+                    self.diags[i],
+                    context=_context(
+                        doc.index, kind if isinstance(kind, str) else None, None, None, None
+                    ),
+                )
 
     def object(self, data: Any, at: JSONPath, where: str) -> None:
         if not isinstance(data, dict):
@@ -324,6 +334,7 @@ class _Checker:
         where: str,
     ) -> None:
         template: JSONPath = (*at, *relative)
+        first = len(self.diags)
         tpl = self.walk(data, relative, at, where)
         if tpl is None:
             return
@@ -392,6 +403,7 @@ class _Checker:
         baseline, restricted = self.verdicts(
             where, spec_path=spec_path, pod=pod_synced, containers=synced, windows=windows
         )
+        self.place(first, kind=kind, name=name, namespace=namespace, containers=results)
         self.pods.append(
             PodReport(
                 file=self.doc.source,
@@ -406,6 +418,35 @@ class _Checker:
                 windows=windows,
             )
         )
+
+    def place(
+        self,
+        first: int,
+        *,
+        kind: str,
+        name: str,
+        namespace: str | None,
+        containers: Sequence[ContainerProfile],
+    ) -> None:
+        """Give the pod's findings (from index ``first``) the fields that place them: the
+        document, the object and, for a container's own findings, the container and the
+        profile it runs with."""
+        for i in range(first, len(self.diags)):
+            diag = self.diags[i]
+            owner = next((c for c in containers if diag.path[: len(c.path)] == c.path), None)
+            if owner is None:
+                owner = next(
+                    (
+                        c
+                        for c in containers
+                        if diag.path[-1:] == (CONTAINER_ANNOTATION_PREFIX + c.container,)
+                    ),
+                    None,
+                )
+            self.diags[i] = attrs.evolve(
+                diag,
+                context=_context(self.doc.index, kind, namespace, name, owner),
+            )
 
     def containers(
         self, spec: Mapping[str, Any], spec_path: JSONPath, where: str
@@ -781,3 +822,32 @@ def check_manifests(
         for doc in docs:
             checker.document(doc)
     return CheckReport(tuple(checker.pods), tuple(sort_diagnostics(checker.diags)))
+
+
+_CONTAINER_KINDS = {
+    "initContainer": "init",
+    "container": "regular",
+    "ephemeralContainer": "ephemeral",
+}
+
+
+def _context(
+    document: int,
+    kind: str | None,
+    namespace: str | None,
+    name: str | None,
+    container: ContainerProfile | None,
+) -> tuple[tuple[str, str | int | None], ...]:
+    """The fields every ``k8s check --format json`` finding carries (null where they do not
+    apply), so a pipeline can select by object and container without parsing messages."""
+    return (
+        ("document", document),
+        ("kind", kind),
+        ("namespace", namespace),
+        ("name", name or None),
+        ("container", container.container if container else None),
+        ("container_kind", _CONTAINER_KINDS[container.kind] if container else None),
+        ("profile_type", container.type if container else None),
+        ("profile_origin", container.origin if container else None),
+        ("localhost_profile", container.localhost_profile if container else None),
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "from_resource",
     "import_seccomp_profiles",
     "spo_problems",
+    "summarize_problems",
     "to_resource",
 ]
 
@@ -45,6 +46,7 @@ _VERSIONS = frozenset({f"{SPO_GROUP}/v1", f"{SPO_GROUP}/v1beta1", f"{SPO_GROUP}/
 _SPO_ARCHES = frozenset(Arch) - {Arch.LOONGARCH64, Arch.M68K, Arch.SH, Arch.SHEB}
 _INT64_MAX = (1 << 63) - 1
 _ERRNO_MAX = 4095
+_EPERM = 1
 _LISTENER_PATH = re.compile(r"/var/run/security-profiles-operator/[a-zA-Z0-9_\-.]+")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _SPEC_KEYS = frozenset(
@@ -116,8 +118,8 @@ def _problems(plain: Profile, dropped: Sequence[str]) -> list[str]:
     )
     if plain.default_errno_ret is not None:
         problems.append(
-            "$.defaultErrnoRet: SeccompProfile has no defaultErrnoRet (the default errno would"
-            " become EPERM)"
+            f"$.defaultErrnoRet: SeccompProfile has no defaultErrnoRet; the default errno"
+            f" {plain.default_errno_ret} would become EPERM"
         )
     if plain.default_action == Action.NOTIFY:
         problems.append("$.defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
@@ -176,9 +178,38 @@ def _duplicates(values: Sequence[object], at: str) -> list[str]:
 
 
 def _plain(profile: Profile) -> tuple[Profile, list[str]]:
-    if profile.dialect is Dialect.OCI:
-        return profile, []
-    return convert(profile, Dialect.OCI)
+    """The plain OCI profile the resource holds, and what converting to OCI dropped."""
+    plain, dropped = (profile, []) if profile.dialect is Dialect.OCI else convert(profile, "oci")
+    if plain.default_errno_ret == _EPERM and plain.default_action in (Action.ERRNO, Action.TRACE):
+        # What a SeccompProfile's default gets anyway: saying it is no reason to refuse.
+        plain = attrs.evolve(plain, default_errno_ret=None)
+    return plain, dropped
+
+
+_SUMMARY_KINDS = 4
+_SUMMARY_PATHS = 3
+
+
+def summarize_problems(problems: Sequence[str]) -> str:
+    """:func:`spo_problems` in one short line: problems of one kind together, a few of their
+    paths each, however large the profile."""
+    kinds: dict[str, tuple[str, list[str]]] = {}
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        # One kind whatever the value ("12345 is outside 1..4095", "0 is outside ...") or the
+        # syscall names ("$.syscalls[3] (ptrace, ...)"): the first one's words stand for all.
+        kind = re.sub(r"\d+", "N", reason)
+        kinds.setdefault(kind, (reason, []))[1].append(path)
+    parts = []
+    for reason, paths in list(kinds.values())[:_SUMMARY_KINDS]:
+        shown = ", ".join(paths[:_SUMMARY_PATHS])
+        if len(paths) > _SUMMARY_PATHS:
+            shown += f" and {len(paths) - _SUMMARY_PATHS} more"
+        parts.append(f"{shown}: {reason}")
+    if len(kinds) > _SUMMARY_KINDS:
+        parts.append(f"{len(kinds) - _SUMMARY_KINDS} more kind(s) of problem")
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return f"cannot be a SeccompProfile ({count}): " + "; ".join(parts)
 
 
 def to_resource(
@@ -211,7 +242,7 @@ def to_resource(
     problems = _problems(plain, dropped)
     if problems:
         raise ProfileError(
-            "cannot be a SeccompProfile: " + "; ".join(problems),
+            summarize_problems(problems),
             source=profile.source.name if profile.source else None,
         )
     return SeccompProfileResource(

@@ -38,6 +38,7 @@ import attrs
 from seccomp_kit import bpf
 from seccomp_kit.bpf import Instruction, Program
 from seccomp_kit.errors import CompileError, ProfileError
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp import _ffi as lib
 from seccomp_kit.libseccomp._build import LibseccompLoopError, check_finishes
@@ -150,7 +151,7 @@ class CompiledFilter:
 
 
 def compile_profile(
-    profile: Profile,
+    profile: ProfileSource,
     *,
     arch: Arch | str = "native",
     runtime: str | Target = "runc",
@@ -164,7 +165,9 @@ def compile_profile(
     through ``$SECCOMP_KIT_LIBSECCOMP_PATH`` (:class:`LibseccompUnavailableError` otherwise).
     Names the target's libseccomp cannot resolve are dropped, as the runtime drops them;
     ``place_unknown=True`` places those our tables know by number instead (no runtime does).
+    ``profile`` is a :class:`Profile`, a path or an open file.
     """
+    profile = as_profile(profile)
     host = None if arch == "native" else arch
     try:
         t = translate(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from seccomp_kit import syscalls
 from seccomp_kit.bpf import kernel_arch_code
 from seccomp_kit.errors import InputError, JSONPath, ProfileError, json_path
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp._build import (
     Group,
@@ -41,7 +42,7 @@ from seccomp_kit.libseccomp._build import (
 from seccomp_kit.libseccomp._db import evaluate
 from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.libseccomp.translate import ERRNO_ENOSYS, RuleAdd, Translation, translate
-from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile, SourceText
+from seccomp_kit.model import Action, Arch, ArgCondition, Operator, SourceText
 from seccomp_kit.syscalls.arches import X32_SYSCALL_BIT, native_arch, parse_arch
 from seccomp_kit.syscalls.errnos import errno_name
 
@@ -266,14 +267,14 @@ class Matcher:
 
     def __init__(
         self,
-        profile: Profile,
+        profile: ProfileSource,
         *,
         arch: Arch | str | None = None,
         runtime: str | Target = "runc",
         libseccomp: str = "installed",
         place_unknown: bool = False,
     ) -> None:
-        self.profile = profile
+        self.profile = profile = as_profile(profile)
         self.arch = native_arch() if arch is None else parse_arch(arch)
         self.translation: Translation = translate(
             profile,

@@ -162,12 +162,13 @@ def _open_source(source: str, warnings: list[str]) -> tuple[_Source, str]:
         except OSError as exc:
             if source == "netlink":
                 raise SeccompKitError(
-                    f"cannot join the audit netlink multicast group: {exc.strerror or exc}"
-                    " (needs CAP_AUDIT_READ)"
+                    f"cannot join the audit netlink multicast group: {exc.strerror or exc};"
+                    " recording needs root (CAP_AUDIT_READ)"
                 ) from exc
             warnings.append(
                 "WARNING: the audit netlink multicast group is unavailable"
-                f" ({exc.strerror or exc}); reading the kernel log instead, which the kernel"
+                f" ({exc.strerror or exc}; it needs root, CAP_AUDIT_READ); reading the kernel"
+                " log instead, which the kernel"
                 " rate-limits (about 10 records per 5 s): records WILL be lost and the profile"
                 " will likely be incomplete"
             )
@@ -179,7 +180,10 @@ def _open_source(source: str, warnings: list[str]) -> tuple[_Source, str]:
     try:
         return _Kmsg(), "kmsg"
     except OSError as exc:
-        raise SeccompKitError(f"cannot read the kernel log: {exc.strerror or exc}") from exc
+        raise SeccompKitError(
+            f"cannot read the kernel log: {exc.strerror or exc}; recording needs root"
+            " (CAP_AUDIT_READ for the audit netlink group, or CAP_SYSLOG for /dev/kmsg)"
+        ) from exc
 
 
 def _child_setup(write_fd: int) -> Callable[[], None]:

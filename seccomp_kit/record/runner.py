@@ -35,6 +35,7 @@ import attrs
 
 from seccomp_kit.bpf._load import Prepared, set_no_new_privs
 from seccomp_kit.errors import InputError, SeccompKitError
+from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.libseccomp.compile import (
     FILTER_FLAG_LOG,
     FILTER_FLAG_NEW_LISTENER,
@@ -166,7 +167,7 @@ def _prepare(profile: Profile, runtime: str, report: bool, capabilities: Sequenc
 
 @overload
 def run(
-    profile: Profile,
+    profile: ProfileSource,
     argv: Sequence[str],
     *,
     runtime: str = ...,
@@ -175,7 +176,7 @@ def run(
 ) -> int: ...
 @overload
 def run(
-    profile: Profile,
+    profile: ProfileSource,
     argv: Sequence[str],
     *,
     runtime: str = ...,
@@ -183,7 +184,7 @@ def run(
     capabilities: Sequence[str] = ...,
 ) -> RunReport: ...
 def run(
-    profile: Profile,
+    profile: ProfileSource,
     argv: Sequence[str],
     *,
     runtime: str = "runc",
@@ -194,6 +195,7 @@ def run(
     status, 128 + N when signal N ended it; with ``report=True`` a :class:`RunReport` that also
     lists the syscalls the profile blocked. moby profiles are resolved for this host with
     ``capabilities`` (see :func:`for_this_host`)."""
+    profile = as_profile(profile)
     if not argv:
         raise InputError("no command to run")
     path = shutil.which(argv[0])

@@ -292,7 +292,10 @@ def _check_names(names: object) -> tuple[str, ...] | st.SearchStrategy[str] | No
 # Strategies are built once per set of arguments: building (and validating) them per draw
 # costs more than drawing from them.
 @functools.cache
+@functools.cache
 def _choice(items: tuple[T, ...]) -> st.SearchStrategy[T]:
+    # Cached: a rule draw asks for the same pools (hundreds of names) again and again, and a
+    # new strategy costs Hypothesis a validation each time.
     return st.sampled_from(items)
 
 
@@ -599,10 +602,16 @@ def _rule(
             source = pool.filter(lambda n: n not in used)
     else:
         if taken is not None and not conflicts:
-            pool = tuple(n for n in pool if n not in taken)
-        if not pool:
-            raise _Exhausted
-        source = _choice(pool)
+            if len(taken) >= len(pool) and all(n in taken for n in pool):
+                raise _Exhausted
+            # The cached pool filtered, rather than a new pool per rule: Hypothesis draws a
+            # filtered sampled_from by index without rebuilding it.
+            used = taken
+            source = _choice(pool).filter(lambda n: n not in used)
+        else:
+            if not pool:
+                raise _Exhausted
+            source = _choice(pool)
         if conflicts and taken:
             source = st.sampled_from(sorted(taken)) | source
     names = draw(st.lists(source, min_size=1, max_size=opts.max_names, unique=True))

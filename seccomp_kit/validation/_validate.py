@@ -16,13 +16,14 @@ from importlib.resources.abc import Traversable
 from typing import IO, Any
 
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
-from seccomp_kit.errors import InputError, ProfileError, ValidationFailedError
+from seccomp_kit.errors import InputError, JSONPath, ProfileError, ValidationFailedError
 from seccomp_kit.io import detect_dialect, from_data, parse_json, read_source, to_data
 from seccomp_kit.io._positions import line_column, locate
 from seccomp_kit.libseccomp.targets import Target, target
 from seccomp_kit.model import Arch, Dialect, Profile, SourceText
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.errnos import errno_number
+from seccomp_kit.validation._salvage import salvage
 from seccomp_kit.validation._target import target_checks
 from seccomp_kit.validation.schema import schema_errors
 from seccomp_kit.validation.semantics import semantic_checks
@@ -143,8 +144,10 @@ def _validate_document(  # noqa: PLR0917
     runtime = tgt.runtime_name
     dialect = detect_dialect(data) if isinstance(data, dict) else Dialect.OCI
     first = schema_errors(data, dialect, runtime=runtime, file=name, text=text)
+    source = SourceText(name, text)
+    cut: list[JSONPath] = []
     try:
-        profile = from_data(_without_bad_errno_names(data), source=SourceText(name, text))
+        profile = from_data(_without_bad_errno_names(data), source=source)
     except ProfileError as exc:
         if not has_errors(first):
             first.append(
@@ -158,10 +161,23 @@ def _validate_document(  # noqa: PLR0917
                     file=name,
                 )
             )
-        return sort_diagnostics(first)
+            return sort_diagnostics(first)
+        # The schema has said what is wrong there; check what the rest of the document says.
+        salvaged, cut = salvage(_without_bad_errno_names(data), source)
+        if salvaged is None:
+            return sort_diagnostics(first)
+        profile = salvaged
     later = _unknown_errno_names(data)
-    later.extend(semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel))
-    later += target_checks(profile, tgt, _host(arch), [*first, *later])
+    later.extend(
+        d
+        for d in semantic_checks(profile, runtime=runtime, arch=arch, kernel=kernel)
+        if not any(d.path[: len(c)] == c for c in cut)
+    )
+    later += [
+        d
+        for d in target_checks(profile, tgt, _host(arch), [*first, *later])
+        if not any(d.path[: len(c)] == c for c in cut)
+    ]
     return _finish(first, later, text, name)
 
 

@@ -1,6 +1,7 @@
 """The checks a JSON Schema cannot express, per runtime (runc, crun, or the OCI spec's word).
 
-Each check has a stable code (see :data:`CODES` and the README section "Diagnostic codes").
+Each check has a stable code (see :data:`CODES` and the "Diagnostic codes" table of
+docs/validation.md).
 Where runc and crun treat a profile differently the message says which does what. The facts
 behind each check are in DESIGN.md §2-3; syscall names are looked up in
 :mod:`seccomp_kit.syscalls`, not in the installed libseccomp.

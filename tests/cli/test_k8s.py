@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 import seccomp_kit as sk
+from tests.cli.test_json_output import K8S_FIELDS
 from tests.conftest import DATA_DIR
 
 DATA = DATA_DIR / "k8s"
@@ -222,6 +223,7 @@ def test_check_json_output_matches_the_diagnostics(tmp_path: Path) -> None:
         "column",
         "message",
         "suggestion",
+        *K8S_FIELDS,  # where the finding is: document, object, container, effective profile
     }
     assert all(set(d) == keys for d in found)
     errors = [(d["code"], d["path"]) for d in found if d["severity"] == "error"]

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import yaml
 from hypothesis import given
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 import seccomp_kit as sk
 from seccomp_kit import kubernetes as k8s
 from seccomp_kit.errors import InputError, ParseError, ProfileError, ValidationFailedError
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, ROOT
 
 DATA = DATA_DIR / "k8s"
 
@@ -513,12 +514,13 @@ def test_export_converts_other_dialects_to_plain_oci() -> None:
         '{"names": ["exit", "exit_group"], "action": "SCMP_ACT_ALLOW", "comment": "ok"},'
         '{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errno": "ENOSYS"}]}'
     )
-    # containers/common: errno names become numbers; defaultErrno EPERM is still refused since
-    # the resource has no field for it.
-    with pytest.raises(ProfileError, match="defaultErrnoRet"):
-        k8s.to_resource(moby, "p", runtime=None)
-    plain = sk.loads(sk.dumps(moby).replace('  "defaultErrno": "EPERM",\n', ""))
-    res = k8s.to_resource(plain, "p", runtime=None)
+    # containers/common: errno names become numbers; defaultErrno EPERM is what the resource's
+    # default gets anyway, so it is dropped, but another default errno cannot be said.
+    res = k8s.to_resource(moby, "p", runtime=None)
+    assert res.profile.default_errno_ret is None
+    enosys = sk.loads(sk.dumps(moby).replace('"defaultErrno": "EPERM"', '"defaultErrno": "ENOSYS"'))
+    with pytest.raises(ProfileError, match=r"defaultErrnoRet.*38 would become EPERM"):
+        k8s.to_resource(enosys, "p", runtime=None)
     assert res.profile.dialect is sk.Dialect.OCI
     assert res.profile.syscalls[1].errno_ret == 38
     assert res.profile.syscalls[0].comment is None
@@ -538,7 +540,43 @@ def test_export_import_round_trip_is_exact_for_generated_profiles(data: st.DataO
     text = k8s.dumps_seccomp_profiles([resource])
     (back,) = k8s.import_seccomp_profiles(text=text).resources
     assert back == resource
-    assert back.profile == profile
+    eperm = profile.default_errno_ret == 1 and profile.default_action in (
+        sk.Action.ERRNO,
+        sk.Action.TRACE,
+    )
+    # An explicit EPERM default errno is what the resource says by saying nothing.
+    assert back.profile == (attrs.evolve(profile, default_errno_ret=None) if eperm else profile)
+
+
+def test_every_profile_we_produce_exports() -> None:
+    """Recorded, resolved, normalized and formatted profiles carry defaultErrnoRet: 1 (EPERM);
+    the resource's default is EPERM anyway, so they export."""
+    from seccomp_kit.record import record
+
+    recorded = record([]).profile
+    assert recorded.default_errno_ret == 1
+    resolved = sk.resolve(ROOT / "profiles" / "runtime-default.json", arch="amd64", kernel="6.8")
+    for profile in (recorded, resolved, sk.normalize(resolved), sk.loads(sk.dumps(resolved))):
+        res = k8s.to_resource(profile, "ours", runtime=None)
+        assert res.profile.default_errno_ret is None
+        assert not sk.diff(res.profile, profile)
+
+
+def test_what_cannot_be_said_is_one_short_summary() -> None:
+    rules = ",".join(
+        f'{{"names": ["s{i}"], "action": "SCMP_ACT_ALLOW", "includes": {{"caps": ["CAP_BPF"]}}}}'
+        for i in range(300)
+    )
+    big = sk.loads(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [' + rules + "]}"
+    )
+    assert len(k8s.spo_problems(big)) == 301
+    with pytest.raises(ProfileError) as info:
+        k8s.to_resource(big, "big", runtime=None)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400, message
+    assert "301 problems" in message and "and 297 more" in message
+    assert "defaultErrnoRet" in message and "includes/excludes" in message
 
 
 # -- manifest check ----------------------------------------------------------------------------

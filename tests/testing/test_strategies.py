@@ -39,7 +39,6 @@ from seccomp_kit.testing.strategies import (
     syscall_events,
     syscall_rules,
 )
-from tests.conftest import readme_section
 
 # Tests of options and plumbing keep this many examples under the thorough profile too: the
 # invariants (validity, round trip, compiling) are what the thorough run is for.
@@ -565,18 +564,3 @@ def test_public_names() -> None:
         assert hasattr(sks, name), name
     assert sks.RUNTIMES == ("runc", "crun", "oci")
     assert attrs.has(SyscallEvent)
-
-
-# -- the documentation's example runs ----------------------------------------------------------
-
-
-def test_documentation_example_runs() -> None:
-    text = readme_section("Property-based testing with Hypothesis")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert blocks, "the README's strategies section lost its example"
-    namespace: dict[str, Any] = {"__name__": "strategies_doc_example"}
-    exec(compile("\n".join(blocks), "README.md", "exec"), namespace)
-    tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
-    assert len(tests) >= 2
-    for test in tests:
-        LIGHT(test)()

@@ -439,9 +439,9 @@ def test_unknown_runtime_is_refused() -> None:
 
 
 def test_every_code_is_documented() -> None:
-    from tests.conftest import readme_section
+    from tests.conftest import docs_page
 
-    doc = readme_section("Validating and formatting profiles")
+    doc = docs_page("validation.md")
     for code, summary in CODES.items():
         assert f"| {code} |" in doc, code
         assert summary
