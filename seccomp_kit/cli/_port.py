@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile, replace_file
+from seccomp_kit.cli._common import libseccomp_option, load_profile, replace_file
 
 __all__ = ["command"]
 
@@ -22,11 +22,7 @@ __all__ = ["command"]
     help="Target architecture (repeatable, or comma-separated): arm64, SCMP_ARCH_ARM, ...",
 )
 @click.option("--from", "from_", help="The architecture FILE was recorded on (default: its first).")
-@click.option(
-    "--libseccomp",
-    type=click.Choice(["2.5.4", "2.6.0"]),
-    help="Report calls the target's libseccomp cannot name (runtimes drop those rules).",
-)
+@libseccomp_option
 @click.option(
     "--vdso-fallback",
     is_flag=True,
@@ -54,7 +50,7 @@ def command(
     file: str,
     to: tuple[str, ...],
     from_: str | None,
-    libseccomp: str | None,
+    libseccomp: str,
     vdso_fallback: bool,
     output: str,
     report_path: str | None,

@@ -416,7 +416,8 @@ def test_the_example_in_docs_porting_md_is_what_port_writes() -> None:
     import re
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "porting.md").read_text()
-    recorded, expected = re.findall(r"```json\n(.*?)```", doc, re.S)[:2]
+    (recorded,) = re.findall(r"cat > recorded.json <<'EOF'\n(.*?)^EOF$", doc, re.S | re.M)
+    expected = re.findall(r"```json\n(.*?)```", doc, re.S)[0]
     ported = port(io.loads(recorded), to="arm64")
     assert ported.profile == io.loads(expected)
     summary = "SCMP_ARCH_AARCH64: 3 kept, 5 translated, 0 added, 1 dropped, 0 undecided"
