@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile
+from seccomp_kit.cli._common import load_profile, replace_file
 from seccomp_kit.model import Arch, Profile
 
 __all__ = ["compile_command", "run_command"]
@@ -98,7 +97,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         sys.stdout.buffer.write(compiled.bpf)
         sys.stdout.buffer.flush()
     elif output is not None:
-        Path(output).write_bytes(compiled.bpf)
+        replace_file(output, compiled.bpf)
     if pfc:
         click.echo(compiled.pfc, nl=False)
     if disasm or (output is None and not pfc):

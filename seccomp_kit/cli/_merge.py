@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import click
 
@@ -30,7 +29,7 @@ def _write(profile: Profile, output: str) -> None:
     if output == "-":
         click.echo(text, nl=False)
     else:
-        replace_file(Path(output), text)
+        replace_file(output, text)
 
 
 @click.command("merge")

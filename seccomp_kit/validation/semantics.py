@@ -21,7 +21,7 @@ import attrs
 
 from seccomp_kit import syscalls
 from seccomp_kit.diagnostics import Diagnostic, Severity
-from seccomp_kit.errors import InputError, JSONPath
+from seccomp_kit.errors import InputError, JSONPath, excerpt
 from seccomp_kit.model import (
     UINT32_MAX,
     Action,
@@ -33,6 +33,7 @@ from seccomp_kit.model import (
     Profile,
     SyscallRule,
 )
+from seccomp_kit.numbers import kernel_release
 from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED, arch_info, by_native, native_arch
 from seccomp_kit.syscalls.capabilities import CAPABILITIES
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
@@ -99,8 +100,8 @@ CODES: dict[str, str] = {
 
 
 _CAPS = frozenset(CAPABILITIES)
-_MIN_KERNEL = re.compile(r"\A(\d+)\.(\d+)\Z")
-_KERNEL_ARG = re.compile(r"\A(\d+)\.(\d+)(?:\.\d+)?(?:[-+~].*)?\Z")
+# At most nine digits a part (numbers.kernel_release): int() never sees a hostile length.
+_KERNEL_ARG = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,9})(?:\.[0-9]+)?(?:[-+~].*)?\Z")
 _MAX_ERRNO = 4095
 _PROFILE_KEYS = (
     "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "flags",
@@ -118,7 +119,9 @@ def parse_kernel(value: str | tuple[int, int] | None) -> tuple[int, int] | None:
         return value
     match = _KERNEL_ARG.match(value.strip())
     if not match:
-        raise InputError(f"kernel version {value!r} is not of the form X.Y (for example 5.10)")
+        raise InputError(
+            f"kernel version {excerpt(value)} is not of the form X.Y (for example 5.10)"
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -582,12 +585,12 @@ class _Checker:
                     (*base, "arches", j),
                     hint,
                 )
-            if flt.min_kernel is not None and not _MIN_KERNEL.match(flt.min_kernel):
+            if flt.min_kernel is not None and kernel_release(flt.min_kernel, exact=True) is None:
                 self.add(
                     Severity.ERROR,
                     "SK503",
-                    f'minKernel {flt.min_kernel!r} is not of the form "X.Y": moby refuses the'
-                    " profile",
+                    f"minKernel {excerpt(flt.min_kernel)} is not of the form"
+                    ' "X.Y": moby refuses the profile',
                     (*base, "minKernel"),
                 )
 
@@ -610,10 +613,8 @@ class _Checker:
             return
         tables = [syscalls.table(a) for a in arches]
         min_kernel = None
-        if rule.includes.min_kernel is not None and (
-            m := _MIN_KERNEL.match(rule.includes.min_kernel)
-        ):
-            min_kernel = (int(m.group(1)), int(m.group(2)))
+        if rule.includes.min_kernel is not None:
+            min_kernel = kernel_release(rule.includes.min_kernel, exact=True)
         all_names = syscalls.all_names()
         where = _listing([a.value for a in arches])
         elsewhere: list[tuple[int, str]] = []
