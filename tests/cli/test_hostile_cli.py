@@ -132,7 +132,10 @@ def test_a_5000_digit_min_kernel(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "invalid minKernel" in err and len(err) < 300
 
 
-LONE = '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"],\n "action": "SCMP_ACT_ALLOW", "comment": "\\ud800"}]}'
+LONE = (
+    '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"],\n'
+    ' "action": "SCMP_ACT_ALLOW", "comment": "\\ud800"}]}'
+)
 
 
 @pytest.mark.parametrize(
