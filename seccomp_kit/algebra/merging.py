@@ -86,9 +86,9 @@ def normalize(profile: Profile) -> Profile:
     Unconditional names are grouped by action and errno and sorted; duplicates, rules equal to
     the default and rules a runtime never reaches (a second unconditional rule for a syscall,
     conditional rules next to an unconditional one) are dropped, except the names that set
-    runc's ENOSYS-stub limits (kept in a last rule with the default action); argument rules are kept, one
-    rule per distinct set of conditions. Errno names become numbers and comments are dropped;
-    the result is an OCI profile.
+    runc's ENOSYS-stub limits (kept in a last rule with the default action); argument rules
+    are kept, one rule per distinct set of conditions. Errno names become numbers and comments
+    are dropped; the result is an OCI profile.
     """
     return merge(profile)
 
