@@ -37,6 +37,7 @@ from seccomp_kit.numbers import kernel_release
 from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED, arch_info, by_native, native_arch
 from seccomp_kit.syscalls.capabilities import CAPABILITIES
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
+from seccomp_kit.validation._conflicts import MAX_COMPARED, Earlier
 
 __all__ = [
     "CODES",
@@ -706,19 +707,27 @@ class _Checker:
         rules = self.p.syscalls
         for name, entries in by_name.items():
             seen: set[tuple[str, int, int]] = set()
-            for b_pos, b in enumerate(entries):
-                for a in entries[:b_pos]:
-                    if a.rule != b.rule and not _may_coexist(rules[a.rule], rules[b.rule]):
-                        continue
-                    code = _pair_code(a, b)
-                    if code is None:
-                        continue
-                    if code == "SK406" and not _applies_wherever(rules[a.rule], rules[b.rule]):
-                        continue  # b adds the syscall on hosts where a does not apply
-                    key = (code, a.rule, b.rule)
-                    if key not in seen:
-                        seen.add(key)
-                        found.setdefault(key, []).append(name)
+            # Earlier entries per includes/excludes signature (rules of one signature apply
+            # on the same hosts), each compared through its bounded index, not pairwise.
+            groups: dict[tuple[CapFilter, CapFilter], Earlier[_Entry]] = {}
+            for b in entries:
+                rb = rules[b.rule]
+                mine = (rb.includes, rb.excludes)
+                for signature, earlier in list(groups.items())[:MAX_COMPARED]:
+                    for a in earlier.candidates(b):
+                        ra = rules[a.rule]
+                        if signature != mine and not _may_coexist(ra, rb):
+                            break
+                        code = _pair_code(a, b)
+                        if code is None:
+                            continue
+                        if code == "SK406" and not _applies_wherever(ra, rb):
+                            continue  # b adds the syscall on hosts where a does not apply
+                        key = (code, a.rule, b.rule)
+                        if key not in seen:
+                            seen.add(key)
+                            found.setdefault(key, []).append(name)
+                groups.setdefault(mine, Earlier()).add(b)
         for (code, first, later), names in sorted(
             found.items(), key=lambda kv: (kv[0][2], kv[0][1])
         ):
