@@ -13,8 +13,11 @@ python3 -m venv .venv
 .venv/bin/ruff check seccomp_kit tests benchmarks tools hatch_build.py
 .venv/bin/ruff format --check seccomp_kit tests benchmarks tools hatch_build.py
 .venv/bin/mypy
+.venv/bin/mypy --strict -m tools.fuzz.targets -m tools.fuzz.run
 .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -q "$@"
+# A bounded fuzzing run: every loader for 15 s (atheris, or Hypothesis where it has no wheel).
+.venv/bin/python -m tools.fuzz.run all --seconds 15
 if [ "${CI:-}" = "true" ]; then
   # The thorough Hypothesis profile runs the property tests again with many more examples.
   .venv/bin/python -m pytest -q --property-only --hypothesis-profile=thorough tests
