@@ -40,7 +40,7 @@ def _one(target: str, argv: list[str]) -> None:
     # Generated tables are data, not branches: imported uninstrumented, they cost no startup.
     import seccomp_kit.libseccomp._names_2_5_4
     import seccomp_kit.libseccomp._names_2_6_0
-    import seccomp_kit.syscalls._generated  # noqa: F401
+    import seccomp_kit.syscalls._generated
 
     with atheris.instrument_imports(include=["seccomp_kit"]):
         import seccomp_kit.algebra
