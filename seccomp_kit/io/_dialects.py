@@ -226,11 +226,11 @@ def _lone_surrogate(data: Any) -> tuple[str | int, ...] | None:
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
-            if not value.isascii() and not _encodes(value):
+            if not value.isascii() and not unicode_text(value):
                 return path
         elif isinstance(value, dict):
             for key, child in value.items():
-                if not key.isascii() and not _encodes(key):
+                if not key.isascii() and not unicode_text(key):
                     # The path names the key escaped: an error message must be text too.
                     return (*path, key.encode("utf-8", "backslashreplace").decode("utf-8"))
                 stack.append((child, (*path, key)))
@@ -239,7 +239,8 @@ def _lone_surrogate(data: Any) -> tuple[str | int, ...] | None:
     return None
 
 
-def _encodes(text: str) -> bool:
+def unicode_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), so every writer can take it."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

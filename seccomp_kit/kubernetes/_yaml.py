@@ -18,7 +18,7 @@ import attrs
 import yaml
 
 from seccomp_kit.errors import LoadError, ParseError
-from seccomp_kit.io import decode_text, read_path_bytes
+from seccomp_kit.io import decode_text, read_path_bytes, unicode_text
 
 __all__ = [
     "MAX_EXPANDED_NODES",
@@ -147,14 +147,6 @@ def _bounded(node: yaml.ScalarNode) -> None:
         )
 
 
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 class _Budget:
     """What is left of the stream's expansion budget."""
 
@@ -188,7 +180,7 @@ def _check_expansion(node: yaml.Node, name: str, index: int, budget: _Budget) ->
             total += sum(size(c) for c in n.value)
         elif isinstance(n, yaml.MappingNode):
             total += sum(size(k) + size(v) for k, v in n.value)
-        elif isinstance(n.value, str) and not n.value.isascii() and not _encodes(n.value):
+        elif isinstance(n.value, str) and not n.value.isascii() and not unicode_text(n.value):
             # PyYAML leaves "\ud83d\ude00" as two surrogates; as in JSON, a pair is the
             # character it encodes. A lone surrogate is refused.
             try:
