@@ -685,6 +685,15 @@ class AuditParser:
         return self._emit(parse_body(body), line, timestamp, None, node=None)
 
 
+def _line_bytes(line: str) -> bytes:
+    """A str line as the bytes it was read from: surrogateescape gives back undecodable bytes;
+    any other lone surrogate is kept as its UTF-8-like bytes (and later read as escapes)."""
+    try:
+        return line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "surrogatepass")
+
+
 def _journal_number(value: object) -> int | None:
     """A journald number field (a string of digits, or a JSON number) within 64 bits."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -701,7 +710,7 @@ def _line_blocks(lines: Iterable[str | bytes]) -> Iterator[bytes]:
     """Lines joined into blocks of up to 1024, each line ending with a newline."""
     batch: list[bytes] = []
     for item in lines:
-        line = item if isinstance(item, bytes) else item.encode("utf-8", "surrogateescape")
+        line = item if isinstance(item, bytes) else _line_bytes(item)
         batch.append(line if line.endswith(b"\n") else line + b"\n")
         if len(batch) >= 1024:
             yield b"".join(batch)

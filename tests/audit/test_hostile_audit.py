@@ -149,3 +149,15 @@ def test_c_and_python_agree_on_any_stamp(stamp: str, junk: bytes, serial: int) -
     raw = RECORD.encode().replace(b"{stamp}", junk + b":" + str(serial).encode())
     other = f"type=SYSCALL msg=audit({stamp}:{serial + 1}): x".encode("utf-8", "surrogatepass")
     agree(taught + b"\n".join([line, raw, other]) + b"\n")
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_str_lines_with_lone_surrogates(native: bool) -> None:
+    """parse() of str lines: a lone surrogate outside surrogateescape's range is kept as
+    escapes, never an encoding error."""
+    if native and audit._NATIVE is None:
+        pytest.skip("the C scanner is not built")
+    line = KERNEL.replace('comm="true"', 'comm="a\ud800"')
+    (event,) = AuditParser(native=native).parse([line])
+    assert event.comm == "a\\xed\\xa0\\x80"
+    assert event.comm.encode("utf-8")
