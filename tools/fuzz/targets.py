@@ -9,6 +9,7 @@ test suite (``tests/test_fuzz_targets.py``, their seeds) run the same code.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -170,6 +171,7 @@ def _checked_root() -> Path:
     """One hostile root per process for the checks (they only read)."""
     if not _ROOTS:
         root = Path(tempfile.mkdtemp(prefix="seccomp-kit-fuzz-root-"))
+        atexit.register(shutil.rmtree, root, True)
         _hostile_root(root)
         _ROOTS.append(root / "seccomp")
     return _ROOTS[0]
