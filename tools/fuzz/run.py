@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -141,7 +142,10 @@ def _all(seconds: int, corpus: Path | None) -> int:
         if done.returncode != 0:
             failed += 1
             print(done.stderr[-4000:], file=sys.stderr)
-    print(f"corpus and any crash inputs: {base}")
+    if failed or corpus is not None:
+        print(f"corpus and any crash inputs: {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)  # a temporary corpus with nothing to keep
     return 1 if failed else 0
 
 
