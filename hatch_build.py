@@ -13,6 +13,7 @@ next to the sources in ``seccomp_kit/audit/``, where the checkout is imported fr
 
 from __future__ import annotations
 
+import ast
 import os
 import shlex
 import shutil
@@ -26,6 +27,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 PACKAGE = Path("seccomp_kit") / "audit"
 SOURCE = PACKAGE / "_scan.c"
+STAMP = PACKAGE / "_stamp.py"
 FLAGS = ["-O2", "-fPIC", "-shared", "-Wall", "-Wextra"]
 
 
@@ -36,6 +38,25 @@ def _compiler() -> list[str] | None:
             if argv and shutil.which(argv[0]):
                 return argv
     return None
+
+
+def stamp_defines(root: Path) -> list[str]:
+    """``-D`` flags for the stamp limits in ``_stamp.py``, read without importing the package
+    (the build may run before its dependencies are installed): one definition for C and
+    Python."""
+    tree = ast.parse((root / STAMP).read_text(encoding="utf-8"))
+    defines = []
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.endswith("_DIGITS")
+            and isinstance(node.value, ast.Constant)
+            and type(node.value.value) is int
+        ):
+            defines.append(f"-DSTAMP_{node.targets[0].id}={node.value.value}")
+    return defines
 
 
 def compile_extension(root: Path, target: Path, *, strict: bool) -> str | None:
@@ -53,6 +74,7 @@ def compile_extension(root: Path, target: Path, *, strict: bool) -> str | None:
         *(["-Werror"] if strict else []),
         *shlex.split(os.environ.get("CFLAGS", "")),
         f"-I{include}",
+        *stamp_defines(root),
         str(root / SOURCE),
         "-o",
         str(partial),

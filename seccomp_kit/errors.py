@@ -20,12 +20,20 @@ __all__ = [
     "ProfileError",
     "SeccompKitError",
     "ValidationFailedError",
+    "excerpt",
     "json_path",
     "json_pointer",
 ]
 
 JSONPath = tuple[str | int, ...]
 """A location inside a JSON document: object keys and array indices from the root."""
+
+
+def excerpt(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: error messages quote hostile input, and a
+    5,000-character value would bury the message."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= limit else repr(value[:limit])
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-1]}"
 
 
 def json_path(path: Sequence[str | int]) -> str:

@@ -97,9 +97,10 @@ def normalize(profile: ProfileSource) -> Profile:
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules equal to
     the default and rules a runtime never reaches (a second unconditional rule for a syscall,
-    conditional rules next to an unconditional one) are dropped; argument rules are kept, one
-    rule per distinct set of conditions. Errno names become numbers and comments are dropped;
-    the result is an OCI profile.
+    conditional rules next to an unconditional one) are dropped, except the names that set
+    runc's ENOSYS-stub limits (kept in a last rule with the default action); argument rules
+    are kept, one rule per distinct set of conditions. Errno names become numbers and comments
+    are dropped; the result is an OCI profile.
     """
     return merge(as_profile(profile))
 
@@ -134,7 +135,7 @@ def merge(
         flags=_merge_flags(profiles, union),
         listener_path=_agree(profiles, labels, "listener_path", "listenerPath"),
         listener_metadata=_agree(profiles, labels, "listener_metadata", "listenerMetadata"),
-        syscalls=_render(rules, kill),
+        syscalls=_with_stub_names(_render(rules, kill), profiles, action, errno),
         dialect=Dialect.MOBY if arch_map else Dialect.OCI,
         extras=_merge_extras(profiles, labels),
     )
@@ -431,6 +432,40 @@ def _at_least(cond: Cond, default: int, v: int) -> Region:
         return ~Region(tuple(below)) if below else ALL
     above = [c for ret, dnf in regions.items() if rank(ret) >= rank(v) for c in dnf]
     return Region(tuple(above)) if above else NONE
+
+
+def _with_stub_names(
+    rules: tuple[SyscallRule, ...],
+    profiles: Sequence[Profile],
+    action: Action,
+    errno: int | None,
+) -> tuple[SyscallRule, ...]:
+    """``rules`` plus a rule with the default action for the names that set runc's ENOSYS-stub
+    limits in the inputs and would otherwise be gone.
+
+    runc answers ENOSYS above the highest syscall number any rule names, rules equal to the
+    default included (it skips those only when adding rules); dropping such a name would lower
+    that limit and turn the default's errno into ENOSYS for the numbers in between. Kept is,
+    per architecture, the input name with the highest number, where no kept name reaches it.
+    """
+    wanted = {n for p in profiles for r in p.syscalls for n in r.names}
+    kept = {n for r in rules for n in r.names}
+    missing = wanted - kept
+    if not missing:
+        return rules
+    extra: set[str] = set()
+    for arch in Arch:
+        numbers = table(arch).by_name
+        top = max((nr for n in kept if (nr := numbers.get(n)) is not None), default=-1)
+        best = max(
+            ((nr, n) for n in missing if (nr := numbers.get(n)) is not None and nr > top),
+            default=None,
+        )
+        if best is not None:
+            extra.add(best[1])
+    if not extra:
+        return rules
+    return (*rules, SyscallRule(names=tuple(sorted(extra)), action=action, errno_ret=errno))
 
 
 def _render(rules: _Out, kill: Action) -> tuple[SyscallRule, ...]:

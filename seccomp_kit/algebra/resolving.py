@@ -27,15 +27,15 @@ tables disagree there), so only the native architecture is filtered, as on such 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Literal
 
 import attrs
 
-from seccomp_kit.errors import InputError
+from seccomp_kit.errors import InputError, excerpt
 from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.model import Arch, CapFilter, Dialect, Profile, SyscallRule
+from seccomp_kit.numbers import kernel_release
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.capabilities import parse_capabilities
 from seccomp_kit.syscalls.errnos import errno_number
@@ -119,28 +119,29 @@ _CONTAINERS_ARCHMAP = {
     "s390x": Arch.S390X,
 }
 
-_RELEASE = re.compile(r"^\s*(\d+)\.(\d+)")
-
 
 def parse_kernel(kernel: str | tuple[int, int]) -> tuple[int, int]:
     """``"6.8.0-45-generic"``, ``"5.10"`` or ``(5, 10)`` -> ``(major, minor)``."""
     if isinstance(kernel, tuple):
         major, minor = kernel
         return int(major), int(minor)
-    match = _RELEASE.match(kernel)
-    if match is None:
-        raise InputError(f"kernel version {kernel!r} is not of the form X.Y (for example 5.10)")
-    return int(match[1]), int(match[2])
+    release = kernel_release(kernel.lstrip())
+    if release is None:
+        raise InputError(
+            f"kernel version {excerpt(kernel)} is not of the form X.Y (for example 5.10)"
+        )
+    return release
 
 
 def _min_kernel(value: str, path: tuple[str | int, ...]) -> tuple[int, int] | None:
     """moby's minKernel: exactly ``"X.Y"``, each part 0..255, not ``0.0``; empty means none."""
     if value == "":
         return None
-    parts = value.split(".")
-    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and int(p) <= 255 for p in parts):
-        raise InputError(f'invalid minKernel {value!r}, expected "<kernel>.<major>"', path=path)
-    version = (int(parts[0]), int(parts[1]))
+    version = kernel_release(value, exact=True)
+    if version is None or max(version) > 255:
+        raise InputError(
+            f'invalid minKernel {excerpt(value)}, expected "<kernel>.<major>"', path=path
+        )
     if version == (0, 0):
         raise InputError("invalid minKernel '0.0'", path=path)
     return version

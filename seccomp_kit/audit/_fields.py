@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from seccomp_kit.audit._stamp import plain_serial, plain_stamp
 from seccomp_kit.model import UINT32_MAX, UINT64_MAX, Arch
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import X32_SYSCALL_BIT, arch_info, by_audit, by_native
@@ -154,25 +155,31 @@ def resolve_syscall(arch_code: int, nr: int, compat: bool | None) -> tuple[Arch,
 
 
 def parse_stamp(stamp: str) -> tuple[float | None, int]:
-    """``SECONDS.MILLIS:SERIAL`` or ausearch -i's ``MM/DD/YY[YY] HH:MM:SS.mmm:SERIAL``."""
+    """``SECONDS.MILLIS:SERIAL`` or ausearch -i's ``MM/DD/YY[YY] HH:MM:SS.mmm:SERIAL``.
+
+    What is valid is :mod:`seccomp_kit.audit._stamp`'s, shared with the C scanner."""
     head, sep, serial = stamp.rpartition(":")
-    if not sep:
+    number = plain_serial(serial)
+    if not sep or number is None:
         raise _Bad(Reason.MALFORMED)
-    number = _int(serial, UINT64_MAX)
     if "/" not in head:
-        seconds, dot, millis = head.partition(".")
-        if not _digits(seconds) or (dot and not _digits(millis)) or len(seconds) > 12:
+        if not plain_stamp(head):
             raise _Bad(Reason.MALFORMED)
         return float(head), number
     clock, dot, millis = head.partition(".")
+    if dot and not plain_stamp("0." + millis):
+        raise _Bad(Reason.MALFORMED)
     for fmt in ("%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S"):
         try:
             parsed = time.strptime(clock, fmt)
         except ValueError:
             continue
         # ausearch -i prints the time in the local zone of the machine that ran it.
-        base = time.mktime(parsed)
-        frac = int(millis) / 10 ** len(millis) if _digits(millis) else 0.0
+        try:
+            base = time.mktime(parsed)
+        except (OverflowError, ValueError):
+            raise _Bad(Reason.MALFORMED) from None
+        frac = int(millis) / 10 ** len(millis) if dot else 0.0
         return base + frac, number
     raise _Bad(Reason.MALFORMED)
 

@@ -38,8 +38,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from seccomp_kit.audit import _stamp
 from seccomp_kit.audit._events import AuditEvent, AuditStats, TallyKey, _event, action_for_code
 from seccomp_kit.audit._fields import Reason, _Bad, parse_body, parse_stamp
+from seccomp_kit.audit._stamp import plain_serial, plain_stamp
 from seccomp_kit.errors import LoadError
 from seccomp_kit.model import UINT64_MAX, Arch
 
@@ -109,10 +111,17 @@ def _remember(state: _Serials, serial: int) -> None:
 
 def _load_native() -> tuple[type[Scanner], Callable[[bytes], int]] | None:
     try:
-        from seccomp_kit.audit._scan import Scanner, newlines
+        from seccomp_kit.audit import _scan
     except ImportError:  # built without a C compiler: the pure-Python path does everything
         return None
-    return Scanner, newlines
+    # A scanner built from other stamp limits (a stale build) would disagree with this module.
+    if (
+        getattr(_scan, "STAMP_SECONDS_DIGITS", None),
+        getattr(_scan, "STAMP_FRACTION_DIGITS", None),
+        getattr(_scan, "STAMP_SERIAL_DIGITS", None),
+    ) != (_stamp.SECONDS_DIGITS, _stamp.FRACTION_DIGITS, _stamp.SERIAL_DIGITS):
+        return None
+    return _scan.Scanner, _scan.newlines
 
 
 _NATIVE = _load_native()
@@ -338,11 +347,12 @@ class AuditParser:
                         k = find(b")", j, le) if j >= 0 else -1
                         if k > 0 and chunk[ls] != 123:  # not journald JSON ("{")
                             head, sep, serial_b = chunk[j + 6 : k].rpartition(b":")
-                            if sep and serial_b.isdigit() and b"/" not in head:
+                            other = plain_serial(serial_b) if sep and b"/" not in head else None
+                            if other is not None:
                                 node = None
                                 if j > ls and chunk[ls] != 91:  # not "[" (dmesg)
                                     node = _node(chunk[ls:j])
-                                serial_of(node, int(serial_b), False)
+                                serial_of(node, other, False)
                                 continue
                         yield from slow(chunk[ls:le])
                         continue
@@ -367,26 +377,19 @@ class AuditParser:
                 # underscores, exponents, long numbers), which int() and float() would take,
                 # goes to the careful path, so a line means the same whatever came before it.
                 ip_b = chunk[e + 4 : c]
-                seconds, dot, millis = head.partition(b".")
+                serial = plain_serial(serial_b)
                 if not (
                     ip_b[:2] == b"0x"
                     and 2 < len(ip_b) <= 18
                     and ip_b[2:].isalnum()
-                    and serial_b.isdigit()
-                    and len(serial_b) <= 20
-                    and seconds.isdigit()
-                    and len(seconds) <= 12
-                    and (not dot or millis.isdigit())
+                    and serial is not None
+                    and plain_stamp(head)
                 ):
                     yield from slow(chunk[ls:le])
                     continue
                 try:
                     ip = int(ip_b, 16)
                 except ValueError:  # letters beyond f
-                    yield from slow(chunk[ls:le])
-                    continue
-                serial = int(serial_b)
-                if serial > UINT64_MAX:
                     yield from slow(chunk[ls:le])
                     continue
                 stamp = float(head)
@@ -639,9 +642,12 @@ class AuditParser:
         except (ValueError, TypeError):
             stats.skipped[Reason.BAD_JSON] += 1
             return
-        data = message.encode("utf-8", "surrogateescape")
+        # JSON may spell lone surrogates ("\ud800"), which no writer can encode: escaped here,
+        # like the bytes journald could not decode, so every event's text is valid Unicode.
+        message = _valid(message)
+        data = message.encode("utf-8")
         host = entry.get("_HOSTNAME")
-        host = host if isinstance(host, str) else None
+        host = _valid(host) if isinstance(host, str) else None
         audit_type = str(entry.get("_AUDIT_TYPE", ""))
         if audit_type != "1326" and entry.get("_AUDIT_TYPE_NAME") != "SECCOMP":
             # The kernel transport: MESSAGE is the kernel's line (a record, a note, or other).
@@ -650,10 +656,11 @@ class AuditParser:
         stats.records += 1
         stats.record_lines += 1
         body = message.split(" ", 1)[1] if message.startswith("SECCOMP ") else message
-        serial_text = str(entry.get("_AUDIT_ID", ""))
-        serial = int(serial_text) if serial_text.isascii() and serial_text.isdigit() else None
-        micros = str(entry.get("_SOURCE_REALTIME_TIMESTAMP", entry.get("__REALTIME_TIMESTAMP")))
-        timestamp = int(micros) / 1e6 if micros.isascii() and micros.isdigit() else None
+        serial = _journal_number(entry.get("_AUDIT_ID"))
+        micros = _journal_number(
+            entry.get("_SOURCE_REALTIME_TIMESTAMP", entry.get("__REALTIME_TIMESTAMP"))
+        )
+        timestamp = None if micros is None else micros / 1e6
         event = self._emit(parse_body(body.strip()), data, timestamp, serial, node=host)
         if event is not None:
             yield event
@@ -669,15 +676,41 @@ class AuditParser:
             text = m.group(1).decode()
             if text[-5] in "+-" and text[-3] != ":":
                 text = text[:-2] + ":" + text[-2:]
-            timestamp = datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+            try:
+                when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                timestamp = when.timestamp()
+            except (ValueError, OverflowError):  # a date no calendar has (February 30th)
+                self.stats.skipped[Reason.MALFORMED] += 1
+                return None
         return self._emit(parse_body(body), line, timestamp, None, node=None)
+
+
+def _line_bytes(line: str) -> bytes:
+    """A str line as the bytes it was read from: surrogateescape gives back undecodable bytes;
+    any other lone surrogate is kept as its UTF-8-like bytes (and later read as escapes)."""
+    try:
+        return line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "surrogatepass")
+
+
+def _journal_number(value: object) -> int | None:
+    """A journald number field (a string of digits, or a JSON number) within 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value) if 0 <= value <= UINT64_MAX else None
+    return plain_serial(value) if isinstance(value, str) else None
+
+
+def _valid(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX`` escapes (valid Unicode)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _line_blocks(lines: Iterable[str | bytes]) -> Iterator[bytes]:
     """Lines joined into blocks of up to 1024, each line ending with a newline."""
     batch: list[bytes] = []
     for item in lines:
-        line = item if isinstance(item, bytes) else item.encode("utf-8", "surrogateescape")
+        line = item if isinstance(item, bytes) else _line_bytes(item)
         batch.append(line if line.endswith(b"\n") else line + b"\n")
         if len(batch) >= 1024:
             yield b"".join(batch)

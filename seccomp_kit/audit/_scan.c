@@ -2,7 +2,7 @@
  *
  * The rule this file lives by: it only ever does what the Python fast path would do, and only
  * for lines it is certain about. Every other line (a cache miss, a stamp that is not plain
- * "digits.digits", a long serial, an odd ip=, journald JSON, a note, junk) is handed back to
+ * (_stamp.py), a long serial, an odd ip=, journald JSON, a note, junk) is handed back to
  * Python, which runs the pure-Python logic on that one line. So the two paths cannot disagree
  * about a strange line: only one of them ever looks at it.
  *
@@ -154,21 +154,30 @@ hex_ip(const char *buf, Py_ssize_t start, Py_ssize_t end, unsigned long long *ou
     return 1;
 }
 
-/* [start, end) is "digits.digits" (at most 32 characters): float() of it cannot fail, and
- * PyOS_string_to_double (what float() uses) reads it up to the ':' that follows. */
+/* The stamp's limits come from seccomp_kit/audit/_stamp.py (hatch_build.py passes them), the
+ * one definition of a valid stamp the Python parser uses too. */
+#if !defined(STAMP_SECONDS_DIGITS) || !defined(STAMP_FRACTION_DIGITS) || !defined(STAMP_SERIAL_DIGITS)
+#error "build through hatch_build.py: the stamp limits come from seccomp_kit/audit/_stamp.py"
+#endif
+
+/* [start, end) is SECONDS[.FRACTION] as _stamp.plain_stamp says: float() of it cannot fail,
+ * and PyOS_string_to_double (what float() uses) reads it up to the ':' that follows. */
 static int
 plain_stamp(const char *buf, Py_ssize_t start, Py_ssize_t end)
 {
-    if (end - start < 3 || end - start > 32)
+    Py_ssize_t i = start;
+    while (i < end && is_digit(buf[i]))
+        i++;
+    if (i == start || i - start > STAMP_SECONDS_DIGITS)
         return 0;
-    Py_ssize_t dot = -1;
-    for (Py_ssize_t i = start; i < end; i++) {
-        if (buf[i] == '.' && dot < 0)
-            dot = i;
-        else if (!is_digit(buf[i]))
-            return 0;
-    }
-    return dot > start && dot < end - 1;
+    if (i == end)
+        return 1;
+    if (buf[i] != '.')
+        return 0;
+    Py_ssize_t f = ++i;
+    while (i < end && is_digit(buf[i]))
+        i++;
+    return i == end && i > f && i - f <= STAMP_FRACTION_DIGITS;
 }
 
 /* A quick hash of a span, to pick its memo slot (collisions only cost a lookup). */
@@ -569,6 +578,10 @@ scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs, int tally)
         PyErr_SetString(PyExc_TypeError, tally ? "expected bytes and a dict" : "expected bytes and a list");
         return NULL;
     }
+    if (self->idents == NULL) { /* Scanner.__new__ without __init__: nothing to read */
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
+        return NULL;
+    }
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
     Py_ssize_t upper = PyLong_AsSsize_t(args[2]);
     Py_ssize_t limit = PyLong_AsSsize_t(args[4]);
@@ -785,7 +798,10 @@ PyInit__scan(void)
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0
+        || PyModule_AddIntConstant(m, "STAMP_SECONDS_DIGITS", STAMP_SECONDS_DIGITS) < 0
+        || PyModule_AddIntConstant(m, "STAMP_FRACTION_DIGITS", STAMP_FRACTION_DIGITS) < 0
+        || PyModule_AddIntConstant(m, "STAMP_SERIAL_DIGITS", STAMP_SERIAL_DIGITS) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -7,6 +7,10 @@ from typing import Any
 # Python path (ls == -1: none); upper is where the next '"MESSAGE"' is.
 _Result = tuple[int, int, int, int, int, int]
 
+STAMP_SECONDS_DIGITS: int
+STAMP_FRACTION_DIGITS: int
+STAMP_SERIAL_DIGITS: int
+
 def newlines(chunk: bytes, /) -> int: ...
 
 class Scanner:

@@ -96,4 +96,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:
+        # Whatever the library did not wrap (a write to a full disk, a file that vanished):
+        # one line naming the path, never a traceback.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        click.echo(f"seccomp-kit: {where}{exc.strerror or exc}", err=True)
+        sys.exit(2)
     sys.exit(status if isinstance(status, int) else 0)

@@ -32,10 +32,13 @@ __all__ = ["command"]
 
 def _number(text: str, what: str) -> int:
     try:
+        # 0b and 64 binary digits is the longest 64-bit spelling: longer text is no argument.
+        if len(text) > 70:
+            raise ValueError(text)
         return int(text, 0)
     except ValueError:
         raise click.BadParameter(
-            f"{what} {text!r} is not an integer (decimal, 0x.., 0o..)"
+            f"{what} {text[:40]!r} is not an integer (decimal, 0x.., 0o..)"
         ) from None
 
 

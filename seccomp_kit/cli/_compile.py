@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -15,6 +14,7 @@ from seccomp_kit.cli._common import (
     libseccomp_option,
     load_for_host,
     note,
+    replace_file,
     runtime_option,
     target_kwargs,
 )
@@ -79,7 +79,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
         sys.stdout.buffer.write(compiled.bpf)
         sys.stdout.buffer.flush()
     elif output is not None:
-        Path(output).write_bytes(compiled.bpf)
+        replace_file(output, compiled.bpf)
     if pfc:
         click.echo(compiled.pfc, nl=False)
     if disasm or (output is None and not pfc):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -75,9 +74,9 @@ def command(
         if target == "-":
             click.echo(text, nl=False)
         elif target != name:
-            replace_file(Path(target), text)
+            replace_file(target, text)
             note(f"wrote {target}")
         elif changed:
-            replace_file(Path(target), text)
+            replace_file(target, text)
             note(f"reformatted {target}")
     ctx.exit(status)

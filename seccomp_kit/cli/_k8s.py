@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from seccomp_kit.cli._common import (
+    DIRECTORY,
     Host,
     host_options,
     libseccomp_option,
@@ -38,7 +39,7 @@ def _fail_validation(exc: ValidationFailedError, what: str) -> None:
 @click.option("--name", required=True, help="localhostProfile path, e.g. profiles/web.json.")
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     default=None,
     help="Kubelet seccomp root.  [default: /var/lib/kubelet/seccomp]",
 )
@@ -115,7 +116,7 @@ def export_command(  # noqa: PLR0917
     "--output",
     "output",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     help="Directory to write <name>.json files into (<namespace>/<name>.json when namespaced).",
 )
 @runtime_option
@@ -174,7 +175,7 @@ def import_command(
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     default=None,
     help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -29,7 +28,7 @@ def _write(profile: Profile, output: str) -> None:
     if output == "-":
         click.echo(text, nl=False)
     else:
-        replace_file(Path(output), text)
+        replace_file(output, text)
 
 
 @click.command("merge")

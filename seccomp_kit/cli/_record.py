@@ -89,10 +89,7 @@ def _write(text: str, out: str) -> None:
     if out == "-":
         click.echo(text, nl=False)
     else:
-        try:
-            replace_file(Path(out), text)
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        replace_file(out, text)
 
 
 @click.command(

@@ -23,6 +23,7 @@ from seccomp_kit.io._dialects import (
     read_path_bytes,
     read_source,
     to_data,
+    unicode_text,
 )
 from seccomp_kit.io._dialects import (
     PathLike as PathLike,
@@ -48,4 +49,5 @@ __all__ = [
     "read_path_bytes",
     "read_source",
     "to_data",
+    "unicode_text",
 ]

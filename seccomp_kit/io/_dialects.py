@@ -8,6 +8,7 @@ and formatted files diff cleanly. A profile is written in the dialect it was rea
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -183,12 +184,97 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+# The longest number literal read: a uint64 has 20 digits, and a little room keeps "outside
+# the uint64 range" answers for near misses; longer is refused before int() or float().
+MAX_NUMBER_CHARS = 40
+
+
+class _BadNumber(Exception):
+    def __init__(self, literal: str, why: str) -> None:
+        self.literal = literal
+        self.why = why
+
+
+def _int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_CHARS:
+        raise _BadNumber(literal, f"has {len(literal)} characters (at most {MAX_NUMBER_CHARS})")
+    return int(literal)
+
+
+def _float(literal: str) -> float:
+    if len(literal) > MAX_NUMBER_CHARS:
+        raise _BadNumber(literal, f"has {len(literal)} characters (at most {MAX_NUMBER_CHARS})")
+    value = float(literal)
+    if not math.isfinite(value):  # 1e400: no writer could give it back as JSON
+        raise _BadNumber(literal, "is beyond a 64-bit float")
+    return value
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*')
+
+
+def _number_offset(text: str, literal: str) -> int | None:
+    """Offset of the first number token ``literal`` outside strings."""
+    for match in _TOKENS.finditer(text):
+        if match.group() == literal:
+            return match.start()
+    return None
+
+
+def _lone_surrogate(data: Any) -> tuple[str | int, ...] | None:
+    """The path of the first key or string holding a lone surrogate (``"\\ud800"`` in JSON is
+    valid syntax but no UTF-8 writer can give it back), or None."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and not unicode_text(value):
+                return path
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if not key.isascii() and not unicode_text(key):
+                    # The path names the key escaped: an error message must be text too.
+                    return (*path, key.encode("utf-8", "backslashreplace").decode("utf-8"))
+                stack.append((child, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((child, (*path, i)) for i, child in enumerate(value))
+    return None
+
+
+def unicode_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), so every writer can take it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_json(text: str, name: str = "<string>") -> Any:
-    """Parse JSON text strictly (no NaN/Infinity), raising :class:`ParseError` with position."""
+    """Parse JSON text strictly (no NaN/Infinity), raising :class:`ParseError` with position.
+
+    Refused too, each with its position: a number literal longer than MAX_NUMBER_CHARS or beyond
+    a float's range, and a lone surrogate in a string (valid JSON, but not Unicode text)."""
     if not text.strip():
         raise ParseError("empty document; expected a JSON object", source=name, line=1, column=1)
     try:
-        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs)
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_pairs,
+            parse_int=_int,
+            parse_float=_float,
+        )
+    except _BadNumber as exc:
+        offset = _number_offset(text, exc.literal)
+        line, column = line_column(text, offset) if offset is not None else (None, None)
+        shown = exc.literal if len(exc.literal) <= 24 else exc.literal[:20] + "..."
+        raise ParseError(
+            f"invalid JSON: the number {shown} {exc.why}",
+            source=name,
+            line=line,
+            column=column,
+        ) from None
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"invalid JSON: {exc.msg}", source=name, line=exc.lineno, column=exc.colno
@@ -206,6 +292,21 @@ def parse_json(text: str, name: str = "<string>") -> Any:
             line=line,
             column=column,
         )
+    if not text.isascii() or "\\u" in text:
+        where = _lone_surrogate(data)
+        if where is not None:
+            offset = locate(text, where)
+            if offset is None:  # an escaped key: its object's position
+                offset = locate(text, where[:-1])
+            line, column = line_column(text, offset) if offset is not None else (None, None)
+            raise ParseError(
+                "a lone UTF-16 surrogate (like \\ud800) is not Unicode text; write the"
+                " character itself, or a surrogate pair",
+                path=where,
+                source=name,
+                line=line,
+                column=column,
+            )
     return data
 
 

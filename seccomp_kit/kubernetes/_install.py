@@ -88,7 +88,10 @@ def _realroot(root: PathLike, *, create: bool) -> Path:
             raise InstallError(f"seccomp root {path} exists and is not a directory") from None
         except OSError as exc:
             raise InstallError(f"cannot create seccomp root {path}: {exc.strerror or exc}") from exc
-    resolved = path.resolve()
+    try:
+        resolved = _real(path)
+    except OSError as exc:
+        raise InstallError(f"cannot resolve seccomp root {path}: {exc.strerror or exc}") from None
     if not resolved.is_dir():
         raise InstallError(f"seccomp root {path} is not a directory")
     return resolved
@@ -100,13 +103,28 @@ def resolve_under_root(root: PathLike, name: str) -> Path:
     Only checks; nothing is created. Used by the manifest check to find Localhost profiles.
     """
     parts = check_localhost_path(name)
-    real_root = Path(os.fspath(root)).resolve()
-    target = real_root.joinpath(*parts).resolve()
+    try:
+        real_root = _real(Path(os.fspath(root)))
+        target = _real(real_root.joinpath(*parts))
+    except OSError as exc:
+        raise InputError(
+            f"profile name {name!r} cannot be resolved under the seccomp root {root}:"
+            f" {exc.strerror or exc}"
+        ) from None
     if target != real_root and real_root not in target.parents:
         raise InputError(
             f"profile name {name!r} leads out of the seccomp root {real_root} via a symlink"
         )
     return target
+
+
+def _real(path: Path) -> Path:
+    """``path.resolve()``, with every failure an OSError: Python 3.11 raises RuntimeError for a
+    symlink loop, where 3.13 raises OSError(ELOOP)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 @contextmanager

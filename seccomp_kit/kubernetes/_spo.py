@@ -350,9 +350,9 @@ class _Importer:
 
     def resource(self, data: Mapping[str, Any]) -> SeccompProfileResource:
         api_version = data.get("apiVersion")
-        if api_version not in _VERSIONS:
+        if not isinstance(api_version, str) or api_version not in _VERSIONS:
             raise self.fail(
-                f"apiVersion {api_version!r} is not one of {', '.join(sorted(_VERSIONS))}",
+                f"apiVersion {_short(api_version)} is not one of {', '.join(sorted(_VERSIONS))}",
                 ("apiVersion",),
             )
         meta = self.mapping(data.get("metadata"), ("metadata",), "metadata")
@@ -479,3 +479,9 @@ def _item_node(doc: YamlDocument, index: int) -> yaml.Node | None:
             if key.value == "items" and isinstance(value, yaml.SequenceNode):
                 return value.value[index] if index < len(value.value) else None
     return None
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to a length an error message can carry."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + " ..."

@@ -18,13 +18,20 @@ import attrs
 import yaml
 
 from seccomp_kit.errors import LoadError, ParseError
-from seccomp_kit.io import decode_text, read_path_bytes
+from seccomp_kit.io import decode_text, read_path_bytes, unicode_text
 
-__all__ = ["MAX_EXPANDED_NODES", "YamlDocument", "load_documents", "read_text"]
+__all__ = [
+    "MAX_EXPANDED_NODES",
+    "YamlDocument",
+    "expansion_budget",
+    "load_documents",
+    "read_text",
+]
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
-"""Nodes a document may hold once aliases are expanded; far above any real manifest."""
+"""Nodes a stream may hold once aliases are expanded; far above any real manifest. Smaller
+texts get a smaller budget (:func:`expansion_budget`)."""
 
 
 @attrs.frozen
@@ -78,53 +85,135 @@ def read_text(source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> tuple[str
     return name, decode_text(data, name)
 
 
-def _check_expansion(node: yaml.Node, name: str, index: int) -> None:
-    """Refuse recursive aliases and documents that expand past the node budget."""
+def expansion_budget(text: str) -> int:
+    """Nodes a whole stream may hold once aliases are expanded: a constant plus a few per
+    character, so YAML without aliases always fits (a node takes at least one character) and
+    the work of any check stays linear in the size of the text."""
+    return min(MAX_EXPANDED_NODES, _BASE_NODES + _NODES_PER_CHAR * len(text))
+
+
+_BASE_NODES = 10_000
+_NODES_PER_CHAR = 4
+# PyYAML's resolver makes plain ``123`` an int; these tags are read with int() or float(),
+# so their text is length-bounded first (a uint64 has 20 digits, 1_000 or 0b... add a few).
+_MAX_NUMBER_CHARS = 100
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with constructor failures turned into located YAML errors.
+
+    Its constructors let ValueError and others escape for bad scalars (``!!int abc``,
+    ``!!timestamp x``, ``2024-02-30``); here they name the node, like any other YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as exc:
+            why = f": {exc}" if isinstance(exc, ValueError) else ""
+            tag = node.tag.rpartition(":")[2]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_shown(node)} is not a valid {tag}{why}", node.start_mark
+            ) from None
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        _bounded(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        _bounded(node)
+        return super().construct_yaml_float(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+
+
+def _shown(node: yaml.Node) -> str:
+    if not isinstance(node, yaml.ScalarNode):
+        return "this node"
+    text = repr(node.value)
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
+def _bounded(node: yaml.ScalarNode) -> None:
+    if len(node.value) > _MAX_NUMBER_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"a number of {len(node.value)} characters (at most {_MAX_NUMBER_CHARS})",
+            node.start_mark,
+        )
+
+
+class _Budget:
+    """What is left of the stream's expansion budget."""
+
+    def __init__(self, nodes: int) -> None:
+        self.limit = self.nodes = nodes
+
+
+def _check_expansion(node: yaml.Node, name: str, index: int, budget: _Budget) -> None:
+    """Refuse recursive aliases, streams that expand past the node budget (aliases count as
+    expanded), and scalars that are not Unicode text (a lone surrogate, ``"\\ud800"``)."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
+
+    def fail(n: yaml.Node, message: str) -> ParseError:
+        return ParseError(
+            f"document {index}: {message}",
+            source=name,
+            line=n.start_mark.line + 1,
+            column=n.start_mark.column + 1,
+        )
 
     def size(n: yaml.Node) -> int:
         key = id(n)
         if key in sizes:
             return sizes[key]
         if key in active:
-            line = n.start_mark.line + 1
-            raise ParseError(
-                f"document {index}: a YAML alias refers to itself (recursive structure)",
-                source=name,
-                line=line,
-                column=n.start_mark.column + 1,
-            )
+            raise fail(n, "a YAML alias refers to itself (recursive structure)")
         active.add(key)
         total = 1
         if isinstance(n, yaml.SequenceNode):
             total += sum(size(c) for c in n.value)
         elif isinstance(n, yaml.MappingNode):
             total += sum(size(k) + size(v) for k, v in n.value)
+        elif isinstance(n.value, str) and not n.value.isascii() and not unicode_text(n.value):
+            # PyYAML leaves "\ud83d\ude00" as two surrogates; as in JSON, a pair is the
+            # character it encodes. A lone surrogate is refused.
+            try:
+                n.value = n.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+            except UnicodeDecodeError:
+                raise fail(
+                    n,
+                    "a lone UTF-16 surrogate (like \\ud800) is not Unicode text; write the"
+                    " character itself",
+                ) from None
         active.discard(key)
-        if total > MAX_EXPANDED_NODES:
-            raise ParseError(
-                f"document {index}: YAML aliases expand to more than {MAX_EXPANDED_NODES}"
-                " nodes; refusing to expand it",
-                source=name,
-                line=n.start_mark.line + 1,
-                column=n.start_mark.column + 1,
+        if total > budget.nodes:
+            raise fail(
+                n,
+                f"YAML aliases expand to more than {budget.limit} nodes (the budget for a"
+                " stream of this size); refusing to expand it",
             )
         sizes[key] = total
         return total
 
-    size(node)
+    budget.nodes -= size(node)
 
 
 def _documents(text: str, name: str) -> Iterator[YamlDocument]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
+    budget = _Budget(expansion_budget(text))
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node said there is one
                 break
-            _check_expansion(node, name, index)
+            _check_expansion(node, name, index, budget)
             data = loader.construct_document(node)
             yield YamlDocument(index, data, node, name)
             index += 1

@@ -29,7 +29,8 @@ import attrs
 
 from seccomp_kit.audit import AuditEvent, AuditStats, TallyKey, action_for_code, parse, tally
 from seccomp_kit.errors import InputError
-from seccomp_kit.model import Action, Arch, Dialect, Profile, SyscallRule
+from seccomp_kit.model import UINT32_MAX, Action, Arch, Dialect, Profile, SyscallRule
+from seccomp_kit.numbers import decimal
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
@@ -228,7 +229,16 @@ def _errno(value: int | str | None) -> int:
     if value is None:
         return EPERM
     if isinstance(value, str):
-        return int(value) if value.isascii() and value.isdigit() else errno_number(value)
+        if not (value.isascii() and value.isdigit()):
+            return errno_number(value)
+        number = decimal(value, digits=10)
+        if number is None or number > UINT32_MAX:
+            shown = value if len(value) <= 20 else f"{value[:20]}... ({len(value)} digits)"
+            raise InputError(f"errno {shown} is outside 0..{UINT32_MAX}")
+        return number
+    if not 0 <= value <= UINT32_MAX:
+        shown = str(value) if value.bit_length() < 64 else "beyond 64 bits"
+        raise InputError(f"errno {shown} is outside 0..{UINT32_MAX}")
     return value
 
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from seccomp_kit.errors import InputError, JSONPath, ProfileError, ValidationFailedError
 from seccomp_kit.io import detect_dialect, from_data, parse_json, read_source, to_data
-from seccomp_kit.io._positions import line_column, locate
+from seccomp_kit.io._positions import Locator
 from seccomp_kit.libseccomp.targets import Target, target
 from seccomp_kit.model import Arch, Dialect, Profile, SourceText
 from seccomp_kit.syscalls.arches import parse_arch
@@ -253,19 +253,20 @@ def _finish(
     """Merge schema and semantic findings (one per code and place), add positions, sort."""
     seen = {(d.code, d.path) for d in first}
     out = list(first)
+    locator = None if text is None else Locator(text)
     for diag in later:
         if (diag.code, diag.path) in seen:
             continue
         seen.add((diag.code, diag.path))
         line = column = None
-        if text is not None:
-            offset = locate(text, diag.path)
+        if text is not None and locator is not None:
+            offset = locator.offset(diag.path)
             if offset is not None and diag.code == "SK105" and isinstance(diag.path[-1], str):
                 # An unknown key: point at the key, not at its value.
                 key_at = text.rfind(json.dumps(diag.path[-1], ensure_ascii=False), 0, offset)
                 offset = key_at if key_at >= 0 else offset
             if offset is not None:
-                line, column = line_column(text, offset)
+                line, column = locator.line_column(offset)
         out.append(
             Diagnostic(
                 diag.severity,

@@ -136,8 +136,9 @@ def schema_errors(
 
     With ``text`` (the JSON the data was parsed from) each diagnostic gets a line and column.
     """
-    from seccomp_kit.io._positions import line_column, locate
+    from seccomp_kit.io._positions import Locator
 
+    locator = None if text is None else Locator(text)
     diags: list[Diagnostic] = []
     checked = _condensed(data)
     translated = [_translate(e, runtime) for e in validator_for(dialect).iter_errors(checked)]
@@ -147,10 +148,10 @@ def schema_errors(
         if diag.path in mistyped and diag.code != "SK001":
             continue
         line = column = None
-        if text is not None:
-            offset = locate(text, diag.path)
+        if locator is not None:
+            offset = locator.offset(diag.path)
             if offset is not None:
-                line, column = line_column(text, offset)
+                line, column = locator.line_column(offset)
         diags.append(
             Diagnostic(
                 diag.severity,

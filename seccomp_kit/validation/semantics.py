@@ -22,7 +22,7 @@ import attrs
 
 from seccomp_kit import syscalls
 from seccomp_kit.diagnostics import Diagnostic, Severity
-from seccomp_kit.errors import InputError, JSONPath
+from seccomp_kit.errors import InputError, JSONPath, excerpt
 from seccomp_kit.model import (
     UINT32_MAX,
     Action,
@@ -34,9 +34,11 @@ from seccomp_kit.model import (
     Profile,
     SyscallRule,
 )
+from seccomp_kit.numbers import kernel_release
 from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED, arch_info, by_native, native_arch
 from seccomp_kit.syscalls.capabilities import CAPABILITIES
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
+from seccomp_kit.validation._conflicts import MAX_COMPARED, Earlier
 
 __all__ = [
     "CODES",
@@ -102,8 +104,8 @@ CODES: dict[str, str] = {
 
 
 _CAPS = frozenset(CAPABILITIES)
-_MIN_KERNEL = re.compile(r"\A(\d+)\.(\d+)\Z")
-_KERNEL_ARG = re.compile(r"\A(\d+)\.(\d+)(?:\.\d+)?(?:[-+~].*)?\Z")
+# At most nine digits a part (numbers.kernel_release): int() never sees a hostile length.
+_KERNEL_ARG = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,9})(?:\.[0-9]+)?(?:[-+~].*)?\Z")
 _MAX_ERRNO = 4095
 _PROFILE_KEYS = (
     "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "flags",
@@ -121,7 +123,9 @@ def parse_kernel(value: str | tuple[int, int] | None) -> tuple[int, int] | None:
         return value
     match = _KERNEL_ARG.match(value.strip())
     if not match:
-        raise InputError(f"kernel version {value!r} is not of the form X.Y (for example 5.10)")
+        raise InputError(
+            f"kernel version {excerpt(value)} is not of the form X.Y (for example 5.10)"
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -595,12 +599,12 @@ class _Checker:
                     (*base, "arches", j),
                     hint,
                 )
-            if flt.min_kernel is not None and not _MIN_KERNEL.match(flt.min_kernel):
+            if flt.min_kernel is not None and kernel_release(flt.min_kernel, exact=True) is None:
                 self.add(
                     Severity.ERROR,
                     "SK503",
-                    f'minKernel {flt.min_kernel!r} is not of the form "X.Y": moby refuses the'
-                    " profile",
+                    f"minKernel {excerpt(flt.min_kernel)} is not of the form"
+                    ' "X.Y": moby refuses the profile',
                     (*base, "minKernel"),
                 )
 
@@ -623,10 +627,8 @@ class _Checker:
             return
         tables = [syscalls.table(a) for a in arches]
         min_kernel = None
-        if rule.includes.min_kernel is not None and (
-            m := _MIN_KERNEL.match(rule.includes.min_kernel)
-        ):
-            min_kernel = (int(m.group(1)), int(m.group(2)))
+        if rule.includes.min_kernel is not None:
+            min_kernel = kernel_release(rule.includes.min_kernel, exact=True)
         all_names = syscalls.all_names()
         where = _listing([a.value for a in arches])
         elsewhere: list[tuple[int, str]] = []
@@ -718,19 +720,27 @@ class _Checker:
         rules = self.p.syscalls
         for name, entries in by_name.items():
             seen: set[tuple[str, int, int]] = set()
-            for b_pos, b in enumerate(entries):
-                for a in entries[:b_pos]:
-                    if a.rule != b.rule and not _may_coexist(rules[a.rule], rules[b.rule]):
-                        continue
-                    code = _pair_code(a, b)
-                    if code is None:
-                        continue
-                    if code == "SK406" and not _applies_wherever(rules[a.rule], rules[b.rule]):
-                        continue  # b adds the syscall on hosts where a does not apply
-                    key = (code, a.rule, b.rule)
-                    if key not in seen:
-                        seen.add(key)
-                        found.setdefault(key, []).append(name)
+            # Earlier entries per includes/excludes signature (rules of one signature apply
+            # on the same hosts), each compared through its bounded index, not pairwise.
+            groups: dict[tuple[CapFilter, CapFilter], Earlier[_Entry]] = {}
+            for b in entries:
+                rb = rules[b.rule]
+                mine = (rb.includes, rb.excludes)
+                for signature, earlier in list(groups.items())[:MAX_COMPARED]:
+                    for a in earlier.candidates(b):
+                        ra = rules[a.rule]
+                        if signature != mine and not _may_coexist(ra, rb):
+                            break
+                        code = _pair_code(a, b)
+                        if code is None:
+                            continue
+                        if code == "SK406" and not _applies_wherever(ra, rb):
+                            continue  # b adds the syscall on hosts where a does not apply
+                        key = (code, a.rule, b.rule)
+                        if key not in seen:
+                            seen.add(key)
+                            found.setdefault(key, []).append(name)
+                groups.setdefault(mine, Earlier()).add(b)
         for (code, first, later), names in sorted(
             found.items(), key=lambda kv: (kv[0][2], kv[0][1])
         ):
