@@ -54,11 +54,14 @@ def install_command(
     from seccomp_kit.kubernetes import DEFAULT_ROOT, install, security_context_snippets
 
     target_root = DEFAULT_ROOT if root is None else root
+    warnings: list[Diagnostic] = []
     try:
-        value = install(file, name, root=target_root, runtime=runtime)
+        value = install(file, name, root=target_root, runtime=runtime, warnings=warnings)
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not installed")
         ctx.exit(1)
+    for diag in warnings:
+        click.secho(f"warning: {file}: {diag.code} {diag.message}", err=True, fg="yellow")
     click.echo(f"# installed {Path(target_root) / value}", err=True)
     click.echo(security_context_snippets(value), nl=False)
 
