@@ -14,7 +14,7 @@ import click
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.model import Arch, Profile
 
-__all__ = ["arch_option", "load_profile", "located", "replace_file", "stdin_or"]
+__all__ = ["arch_option", "load_profile", "located", "replace_file", "signal_number", "stdin_or"]
 
 _Name = TypeVar("_Name", str, Path)
 
@@ -67,3 +67,20 @@ def replace_file(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def signal_number(value: str) -> int:
+    """Click-side reading of a signal option: a name (``SIGTERM``, ``term``) or a number."""
+    import signal
+
+    text = value.strip().upper()
+    if text.isdigit():
+        return int(text)
+    name = text if text.startswith("SIG") else "SIG" + text
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise click.BadParameter(
+            f"unknown signal {value!r}; use a name such as SIGTERM or INT, or a number",
+            param_hint="--stop-signal",
+        ) from None

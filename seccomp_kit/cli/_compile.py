@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile
+from seccomp_kit.cli._common import load_profile, signal_number
 from seccomp_kit.model import Arch, Profile
 
 __all__ = ["compile_command", "run_command"]
@@ -121,6 +121,27 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
 )
 @_CAPS
 @_KERNEL
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="After SECONDS send the command the stop signal.",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a stopped command may take to exit before SIGKILL.",
+)
+@click.option(
+    "--stop-signal",
+    default="SIGTERM",
+    show_default=True,
+    metavar="SIGNAL",
+    help="The signal --timeout sends first (name or number).",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run_command(  # noqa: PLR0917 - click passes options as arguments
@@ -130,6 +151,9 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
     report: bool,
     caps: tuple[str, ...],
     kernel: str | None,
+    timeout: float | None,
+    grace: float,
+    stop_signal: str,
     command: tuple[str, ...],
 ) -> None:
     """Run COMMAND under a profile; exit with its status (128 + N for signal N).
@@ -139,9 +163,19 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
     from seccomp_kit.record.runner import run
 
     profile = _load(profile_file, "native", caps, kernel)
+    signo = signal_number(stop_signal)
     if not report:
-        ctx.exit(run(profile, list(command), runtime=runtime))
-    result = run(profile, list(command), runtime=runtime, report=True)
+        ctx.exit(
+            run(
+                profile, list(command), runtime=runtime, timeout=timeout, grace=grace,
+                stop_signal=signo,
+            )
+        )  # fmt: skip
+    result = run(
+        profile, list(command), runtime=runtime, report=True, timeout=timeout, grace=grace,
+        stop_signal=signo,
+    )  # fmt: skip
+    click.echo(f"seccomp-kit: the command {result.reason}", err=True)
     if result.blocked:
         click.echo(f"seccomp-kit: {profile_file} blocked:", err=True)
         width = max(len(b.name or "?") for b in result.blocked)

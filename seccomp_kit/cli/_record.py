@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import replace_file
+from seccomp_kit.cli._common import replace_file, signal_number
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -80,22 +80,6 @@ def _counts(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Any:
     for stream in _streams(sources, show_progress):
         parser.tally_stream(stream, counts)
     return counts
-
-
-def _signal_number(value: str) -> int:
-    import signal
-
-    text = value.strip().upper()
-    if text.isdigit():
-        return int(text)
-    name = text if text.startswith("SIG") else "SIG" + text
-    try:
-        return int(signal.Signals[name])
-    except KeyError:
-        raise click.BadParameter(
-            f"unknown signal {value!r}; use a name such as SIGTERM or INT, or a number",
-            param_hint="--stop-signal",
-        ) from None
 
 
 def _write(text: str, out: str) -> None:
@@ -254,7 +238,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         raise click.UsageError("give either --from FILE (or -) or a command after --, not both")
     if sources and opts["record_args"]:
         raise click.UsageError("--args records a command live: audit logs carry no arguments")
-    stop_signal = _signal_number(opts["stop_signal"])
+    stop_signal = signal_number(opts["stop_signal"])
     try:
         where = rec.EventFilter(
             pids=opts["pids"],

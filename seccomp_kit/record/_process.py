@@ -209,7 +209,7 @@ def wait_workload(
     timeout: float | None = None,
     grace: float = 10.0,
     stop_signal: int = signal.SIGTERM,
-    poll: Callable[[float], None] | None = None,
+    poll: Callable[[float], object] | None = None,
 ) -> Exit:
     """Wait for the workload ``pid`` (leader of its own group), forwarding each signal that
     arrives in ``received`` and enforcing ``timeout`` and ``grace`` (see the module notes).
@@ -262,7 +262,7 @@ def stop_workload(
     session: int | None = None,
     grace: float = 10.0,
     stop_signal: int = signal.SIGTERM,
-    poll: Callable[[float], None] | None = None,
+    poll: Callable[[float], object] | None = None,
 ) -> int:
     """Stop what is left of the group ``pgid`` and the audit ``session``: ``stop_signal``,
     then SIGKILL after ``grace``. Returns how many processes were still there."""
