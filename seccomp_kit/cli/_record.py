@@ -281,7 +281,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
                 status = 1
             else:
                 click.echo(f"the command {reason}", err=True)
-            if live.args_error is not None:
+            if live.args_error is not None or any(w.startswith("WARNING") for w in live.warnings):
                 status = 1
             if opts["save_records"] is not None:
                 Path(opts["save_records"]).write_bytes(b"".join(x + b"\n" for x in live.lines))
