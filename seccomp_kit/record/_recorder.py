@@ -197,8 +197,9 @@ class Recording:
     unnamed: Mapping[tuple[Arch, int], int]
     """(architecture, number) -> count, for syscall numbers no table names (not allowed)."""
     stats: AuditStats | None = None
-    filtered_by: Mapping[str, int] = attrs.field(factory=dict)
-    """Events filtered out, per condition that rejected them (``--comm``, ``--arch``...)."""
+    filtered_by: Mapping[str, int] = attrs.field(factory=dict, eq=False)
+    """Events filtered out, per condition that rejected them (``--comm``, ``--arch``...; "the
+    filter" for a callable ``where``). An explanation, left out of comparisons."""
     arguments: ArgInference | None = None
     """The argument conditions inferred (None when no arguments were recorded)."""
 
