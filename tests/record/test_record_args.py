@@ -206,3 +206,21 @@ def test_workload_asking_for_its_own_listener_is_told(tmp_path: Path) -> None:
     assert plain.returncode == 0, plain.stderr.decode()
     assert plain.stdout == b"listener\n"
     assert "seccomp" in names(loads((tmp_path / "b.json").read_text()))
+
+
+def test_without_cap_sys_admin(tmp_path: Path) -> None:
+    """The notifying filter is loaded under no_new_privs, so CAP_SYS_ADMIN is not needed (nor
+    CAP_SYS_PTRACE: the listener is taken from a child of the same user)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    drop = "-sys_admin,-sys_ptrace"
+    done = subprocess.run(
+        [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", "--", PYTHON, "-m",
+         "seccomp_kit", "record", "--args", "-o", str(tmp_path / "p.json"), "--", PYTHON, "-I",
+         "-S", "-c", "import socket; socket.socket(socket.AF_UNIX).close()"],
+        capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    rules = [r for r in loads((tmp_path / "p.json").read_text()).syscalls if r.args]
+    assert any(r.names == ("socket",) and r.args[0].value == 1 for r in rules)
