@@ -6,15 +6,24 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.model import Arch, Profile
 
-__all__ = ["arch_option", "load_profile", "located", "replace_file", "signal_number", "stdin_or"]
+__all__ = [
+    "arch_option",
+    "load_profile",
+    "located",
+    "replace_file",
+    "signal_number",
+    "stdin_or",
+    "stopping_options",
+]
 
 _Name = TypeVar("_Name", str, Path)
 
@@ -84,3 +93,34 @@ def signal_number(value: str) -> int:
             f"unknown signal {value!r}; use a name such as SIGTERM or INT, or a number",
             param_hint="--stop-signal",
         ) from None
+
+
+def stopping_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--timeout``, ``--grace`` and ``--stop-signal``, shared by ``run`` and ``record``."""
+    for option in reversed(
+        (
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                help="After SECONDS send the command the stop signal.",
+            ),
+            click.option(
+                "--grace",
+                type=click.FloatRange(min=0),
+                default=10.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="How long a stopped command may take to exit before SIGKILL.",
+            ),
+            click.option(
+                "--stop-signal",
+                default="SIGTERM",
+                show_default=True,
+                metavar="SIGNAL",
+                help="The signal --timeout sends first (name or number).",
+            ),
+        )
+    ):
+        func = option(func)
+    return func

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from seccomp_kit.cli._common import load_profile, signal_number
+from seccomp_kit.cli._common import load_profile, signal_number, stopping_options
 from seccomp_kit.model import Arch, Profile
 
 __all__ = ["compile_command", "run_command"]
@@ -121,27 +121,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
 )
 @_CAPS
 @_KERNEL
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="After SECONDS send the command the stop signal.",
-)
-@click.option(
-    "--grace",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long a stopped command may take to exit before SIGKILL.",
-)
-@click.option(
-    "--stop-signal",
-    default="SIGTERM",
-    show_default=True,
-    metavar="SIGNAL",
-    help="The signal --timeout sends first (name or number).",
-)
+@stopping_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run_command(  # noqa: PLR0917 - click passes options as arguments

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import replace_file, signal_number
+from seccomp_kit.cli._common import replace_file, signal_number, stopping_options
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -176,27 +176,7 @@ def _write(text: str, out: str) -> None:
     type=click.Path(dir_okay=False),
     help="Live recording: also write the command's raw records to FILE.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Live recording: after SECONDS send the command the stop signal.",
-)
-@click.option(
-    "--grace",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Live recording: how long a stopped command may take to exit before SIGKILL.",
-)
-@click.option(
-    "--stop-signal",
-    default="SIGTERM",
-    show_default=True,
-    metavar="SIGNAL",
-    help="Live recording: the signal --timeout sends first (name or number).",
-)
+@stopping_options
 @click.option(
     "--args",
     "record_args",

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from seccomp_kit.cli import main
+from tests.cli.test_check import run
 
 DATA = Path(__file__).parents[1] / "data" / "audit"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 @pytest.mark.parametrize(

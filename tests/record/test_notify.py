@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -38,36 +39,47 @@ def test_filter_notifies_exactly_the_given_numbers() -> None:
     assert bpf.emulate(program, arch=Arch.AARCH64, nr=getppid) == RET_LOG
 
 
-def test_supervisor_sees_arguments_and_continues() -> None:
+def notified_child(body: Callable[[], int]) -> tuple[int, int]:
+    """Fork a child that notifies getppid, then runs ``body`` (its exit status); return its
+    pid and the recorder's duplicate of its listener, taken while the child may wait."""
     getppid = X86_64.number("getppid")
     assert getppid is not None
     prepared = Prepared(notify_filter({Arch.X86_64: [getppid]}, otherwise=0x7FFF_0000), 8)
-    parent = os.getpid()
-    read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         try:
             set_no_new_privs()
             if prepared.install() < 0:
                 os._exit(2)
-            from seccomp_kit.bpf._load import libc
-
-            # The supervisor is not there yet: this call waits for it, and must not hang.
-            value = libc().syscall(getppid, 11, 22, 33, 44, 55, 66)
-            os.write(write_fd, b"%d\n" % value)
-            os._exit(0 if value == parent else 3)
+            os._exit(body())
         finally:
             os._exit(4)
-    os.close(write_fd)
-    seen: list[Notification] = []
     fd = None
-    for _ in range(200):
+    for _ in range(500):
         fd = find_listener(pid)
         if fd is not None:
             break
         time.sleep(0.01)
     assert fd is not None
-    listener = take(pid, fd)
+    return pid, take(pid, fd)
+
+
+def test_supervisor_sees_arguments_and_continues() -> None:
+    getppid = X86_64.number("getppid")
+    parent = os.getpid()
+    read_fd, write_fd = os.pipe()
+
+    def body() -> int:
+        from seccomp_kit.bpf._load import libc
+
+        # The supervisor may not be there yet: this call waits for it, and must not hang.
+        value = libc().syscall(getppid, 11, 22, 33, 44, 55, 66)
+        os.write(write_fd, b"%d\n" % value)
+        return 0 if value == parent else 3
+
+    pid, listener = notified_child(body)
+    os.close(write_fd)
+    seen: list[Notification] = []
     supervisor = NotifySupervisor(listener, seen.append)
     thread = threading.Thread(target=supervisor.run)
     thread.start()
@@ -91,22 +103,7 @@ def test_taking_something_else_is_refused() -> None:
 
 
 def test_handler_errors_do_not_stall_the_workload() -> None:
-    prepared_nr = X86_64.number("getppid")
-    assert prepared_nr is not None
-    prepared = Prepared(notify_filter({Arch.X86_64: [prepared_nr]}, otherwise=0x7FFF_0000), 8)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            set_no_new_privs()
-            if prepared.install() < 0:
-                os._exit(2)
-            os._exit(0 if os.getppid() > 0 else 3)
-        finally:
-            os._exit(4)
-    fd = None
-    while fd is None:
-        fd = find_listener(pid)
-    listener = take(pid, fd)
+    pid, listener = notified_child(lambda: 0 if os.getppid() > 0 else 3)
 
     def broken(_note: Notification) -> None:
         raise RuntimeError("handler bug")
