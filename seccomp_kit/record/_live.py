@@ -433,7 +433,7 @@ def record_command(
     long records may keep arriving after the end (kauditd delivers asynchronously).
 
     ``args=True`` also records arguments: the filter notifies the syscalls of
-    :data:`seccomp_kit.record._args.TABLE` to a supervisor here, which counts their argument
+    :data:`seccomp_kit.record.ARGUMENT_TABLE` to a supervisor here, which counts their argument
     values and lets each call continue. When that cannot work on this machine the recording
     is made by name only and :attr:`LiveRecording.args_error` says why.
     """
@@ -554,6 +554,9 @@ def record_command(
         args_error = handover.error or "the listener could not be taken"
     if handover.supervisor is not None and handover.supervisor.error is not None:
         args_error = f"argument recording failed: {handover.supervisor.error}"
+    elif notify is not None and handover.error is not None:
+        # The supervisor stopped early: the listener was closed, later notified calls failed.
+        args_error = handover.error
     if args and args_error is not None:
         warnings.append(
             f"WARNING: arguments were not recorded: {args_error}; the profile has names only"

@@ -190,6 +190,8 @@ def terminal_for(pgid: int) -> Iterator[None]:
     if ours:
         with contextlib.suppress(OSError):
             os.tcsetpgrp(0, pgid)
+            # It may have touched the terminal before it was its own, and been stopped for it.
+            os.killpg(pgid, signal.SIGCONT)
     try:
         yield
     finally:
