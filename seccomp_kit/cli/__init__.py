@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("seccomp_kit.cli._compile", "run_command", "Run a command under a profile."),
     "check": ("seccomp_kit.cli._check", "command", "What a profile does to a syscall."),
     "record": ("seccomp_kit.cli._record", "command", "Build a profile from SCMP_ACT_LOG records."),
+    "agent": ("seccomp_kit.cli._agent", "command", "Record containers on an OCI listenerPath."),
     "install": ("seccomp_kit.cli._k8s", "install_command", "Install under the kubelet root."),
     "k8s": ("seccomp_kit.cli._k8s", "k8s_group", "Kubernetes: export, import, check."),
 }

@@ -10,6 +10,7 @@ it blocked (:mod:`.runner`). May import everything below it:
 
 from __future__ import annotations
 
+from seccomp_kit.record._agent import Agent, ContainerRecording, oci_seccomp
 from seccomp_kit.record._args import TABLE as ARGUMENT_TABLE
 from seccomp_kit.record._args import ArgInference, ArgObserver, ArgSpec
 from seccomp_kit.record._args import infer as infer_arguments
@@ -37,6 +38,9 @@ from seccomp_kit.record._recorder import (
 
 __all__ = [
     "ARGUMENT_TABLE",
+    "Agent",
+    "ContainerRecording",
+    "oci_seccomp",
     "ArgInference",
     "ArgObserver",
     "ArgSpec",

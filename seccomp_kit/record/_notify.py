@@ -43,6 +43,7 @@ __all__ = [
     "NotifySupervisor",
     "NotifyUnavailableError",
     "find_listener",
+    "is_listener",
     "notify_filter",
     "take_listener",
 ]
@@ -118,7 +119,8 @@ def notify_filter(numbers: Mapping[Arch, Iterable[int]], *, otherwise: int = RET
     return bytes(program)
 
 
-def _is_listener(path: str) -> bool:
+def is_listener(path: str) -> bool:
+    """Whether the fd at ``path`` (a /proc/.../fd/N link) is a seccomp listener."""
     try:
         return os.readlink(path) == "anon_inode:seccomp notify"
     except OSError:
@@ -133,7 +135,7 @@ def find_listener(pid: int) -> int | None:
     except OSError:
         return None
     for name in sorted(names, key=int):
-        if _is_listener(f"/proc/{pid}/fd/{name}"):
+        if is_listener(f"/proc/{pid}/fd/{name}"):
             return int(name)
     return None
 
@@ -161,7 +163,7 @@ def take_listener(pid: int, fd: int) -> int:
             raise NotifyUnavailableError(f"cannot take the listener: {why}")
     finally:
         os.close(pidfd)
-    if not _is_listener(f"/proc/self/fd/{got}"):
+    if not is_listener(f"/proc/self/fd/{got}"):
         os.close(got)
         raise NotifyUnavailableError(f"fd {fd} of process {pid} is not a seccomp listener")
     return got
