@@ -6,6 +6,7 @@ and logged while the agent keeps serving the others."""
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import os
 import socket
@@ -106,12 +107,11 @@ def test_two_containers_at_once(tmp_path: Path, agent: tuple[Agent, list[str]]) 
     wait_until(lambda: len(served.written) == 2)
     web = loads((tmp_path / "out" / "web.json").read_text())
     db = loads((tmp_path / "out" / "db.json").read_text())
-    allowed = {r.names[0] if len(r.names) == 1 else "" for r in web.syscalls}
     web_names = {n for r in web.syscalls for n in r.names}
     db_names = {n for r in db.syscalls for n in r.names}
     assert "uname" in web_names and "uname" not in db_names
     assert {"execve", "exit_group", "write"} <= db_names  # write: never notified, always allowed
-    assert allowed and all(c.complete for c in served.written)
+    assert all(c.complete for c in served.written)
     assert any("web: wrote" in line for line in lines)
 
 
@@ -134,15 +134,13 @@ def test_bad_peers_are_refused_and_the_agent_goes_on(
     sock = tmp_path / "agent.sock"
     fds: list[int] = []
     if fd_kind == "pipe":
-        r, w = os.pipe()
-        fds = [r]
+        fds = list(os.pipe())[:1]
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(str(sock))
         rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
-        try:
+        # The agent may give up on the huge document before we finish sending it.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             conn.sendmsg([payload], rights)
-        except BrokenPipeError:
-            pass  # the agent gave up on the huge document before we finished
         if why == "no complete state":
             time.sleep(1.5)
     wait_until(lambda: any(why in line for line in lines))
