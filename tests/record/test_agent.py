@@ -190,3 +190,106 @@ def test_oci_seccomp_reports_everything_but_write_and_the_runtime_needs() -> Non
     assert {"connect", "socket", "uname"} <= names
     errors = [d for d in validate(profile, runtime="runc") if d.severity.value == "error"]
     assert errors == []
+
+
+# -- real runtimes ------------------------------------------------------------------------------
+
+
+def _builds() -> list[object]:
+    try:
+        from seccomp_kit.testing.runtimes import available_builds
+    except ImportError:  # pragma: no cover - the harness ships with the package
+        return []
+    return list(available_builds())
+
+
+BUILDS = _builds()
+PIPELINE = ["sh", "-c", "ls / | wc -l; echo done"]
+
+
+@pytest.fixture
+def live_agent(tmp_path: Path) -> Iterator[Agent]:
+    served = Agent(tmp_path / "a.sock", tmp_path / "out", args=True)
+    served.bind()
+    thread = threading.Thread(target=served.serve)
+    thread.start()
+    yield served
+    served.stop()
+    thread.join()
+
+
+def _seccomp(agent: Agent) -> dict[str, object]:
+    from seccomp_kit.io import dumps
+
+    data: dict[str, object] = json.loads(dumps(oci_seccomp(str(agent.socket_path))))
+    return data
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: f"{b.name}-{b.version}")  # type: ignore[attr-defined]
+def test_record_with_a_real_runtime_then_enforce(build: object, live_agent: Agent) -> None:
+    from seccomp_kit.testing.runtimes import RuntimeBuild, run_in_container
+
+    assert isinstance(build, RuntimeBuild)
+    first = run_in_container(build, _seccomp(live_agent), PIPELINE)
+    assert (first.exit_status, first.stdout) == (0, b"6\ndone\n"), first
+    wait_until(lambda: len(live_agent.written) == 1)
+    recorded = json.loads(live_agent.written[0].path.read_text())
+    assert live_agent.written[0].complete
+    again = run_in_container(build, recorded, PIPELINE)
+    assert (again.exit_status, again.stdout) == (0, b"6\ndone\n"), again
+    # A syscall the workload never made (mkdir) is refused under the recorded profile.
+    variant = run_in_container(build, recorded, ["sh", "-c", "mkdir /tmp/x && echo made"])
+    assert variant.exit_status != 0 and b"made" not in variant.stdout
+
+
+@pytest.mark.skipif(not BUILDS, reason="no runtime builds")
+def test_two_real_containers_at_once(live_agent: Agent) -> None:
+    from seccomp_kit.testing.runtimes import run_in_container
+
+    build = BUILDS[0]
+    outcomes: dict[str, object] = {}
+    work = {"lister": PIPELINE, "maker": ["sh", "-c", "mkdir /tmp/d && echo ok"]}
+    threads = [
+        threading.Thread(
+            target=lambda k=k, v=v: outcomes.__setitem__(
+                k,
+                run_in_container(build, _seccomp(live_agent), v),  # type: ignore[arg-type]
+            )
+        )
+        for k, v in work.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_until(lambda: len(live_agent.written) == 2)
+    names = {}
+    for w in live_agent.written:
+        names[w.id] = {n for r in loads(w.path.read_text()).syscalls for n in r.names}
+    with_mkdir = [cid for cid, n in names.items() if "mkdir" in n or "mkdirat" in n]
+    assert len(with_mkdir) == 1  # only the container that made a directory may make one
+
+
+@pytest.mark.skipif(not BUILDS, reason="no runtime builds")
+def test_a_stopped_agent_does_not_wedge_the_container(tmp_path: Path) -> None:
+    """When the agent goes away the listener closes: the kernel then fails the container's
+    notified syscalls with ENOSYS instead of leaving them waiting."""
+    from seccomp_kit.testing.runtimes import run_in_container
+
+    served = Agent(tmp_path / "a.sock", tmp_path / "out")
+    served.bind()
+    thread = threading.Thread(target=served.serve)
+    thread.start()
+    timer = threading.Timer(1.0, served.stop)
+    timer.start()
+    began = time.monotonic()
+    argv = ["sh", "-c", "sleep 3; uname -s; echo $?"]
+    outcome = run_in_container(BUILDS[0], _seccomp(served), argv, timeout=30)  # type: ignore[arg-type]
+    thread.join()
+    assert time.monotonic() - began < 25  # returned on its own, well before the timeout
+    # Once the agent has gone, notified calls (uname, and the shell's own wait4...) fail with
+    # ENOSYS instead of waiting: the workload fails, promptly.
+    assert b"Linux" not in outcome.stdout
+    assert outcome.exit_status != 0
+    (written,) = served.written
+    assert not written.complete
