@@ -293,3 +293,20 @@ def test_a_stopped_agent_does_not_wedge_the_container(tmp_path: Path) -> None:
     assert outcome.exit_status != 0
     (written,) = served.written
     assert not written.complete
+
+
+def test_kubernetes_path_installs_and_the_daemonset_parses(tmp_path: Path) -> None:
+    from seccomp_kit.kubernetes import install
+    from seccomp_kit.kubernetes._yaml import load_documents
+
+    profile = oci_seccomp("/var/run/seccomp-kit/agent.sock")
+    value = install(profile, "seccomp-kit/record.json", root=tmp_path / "kubelet")
+    installed = loads((tmp_path / "kubelet" / value).read_text())
+    assert installed.listener_path == "/var/run/seccomp-kit/agent.sock"
+    manifest = Path(__file__).parents[2] / "docs" / "agent-daemonset.yaml"
+    (doc,) = list(load_documents(manifest))
+    spec = doc.data["spec"]["template"]["spec"]
+    assert spec["hostPID"] is True
+    command = spec["containers"][0]["command"]
+    assert command[:2] == ["seccomp-kit", "agent"]
+    assert "/var/run/seccomp-kit/agent.sock" in command
