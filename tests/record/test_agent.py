@@ -310,3 +310,47 @@ def test_kubernetes_path_installs_and_the_daemonset_parses(tmp_path: Path) -> No
     command = spec["containers"][0]["command"]
     assert command[:2] == ["seccomp-kit", "agent"]
     assert "/var/run/seccomp-kit/agent.sock" in command
+
+
+def test_cli_serves_until_sigterm_and_writes_open_recordings(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    sock, out = tmp_path / "cli.sock", tmp_path / "out"
+    agent_proc = subprocess.Popen(
+        [sys.executable, "-m", "seccomp_kit", "agent", "--socket", str(sock), "--out", str(out)],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until(sock.exists)
+        pid = container(sock, "cli", ["sh", "-c", "uname >/dev/null; sleep 3"])
+        time.sleep(0.5)
+        agent_proc.send_signal(signal.SIGTERM)
+        _, err = agent_proc.communicate(timeout=30)
+    finally:
+        agent_proc.kill()
+    os.waitpid(pid, 0)
+    assert agent_proc.returncode == 0, err.decode()
+    assert b"cli: wrote" in err and b"stopped before the container exited" in err
+    assert "uname" in {n for r in loads((out / "cli.json").read_text()).syscalls for n in r.names}
+    assert not sock.exists()
+
+
+def test_cli_oci_seccomp_into_a_bundle(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "config.json").write_text('{"ociVersion": "1.0.2", "linux": {}}')
+    done = subprocess.run(
+        [sys.executable, "-m", "seccomp_kit", "agent", "--oci-seccomp", "--socket", "/run/a.sock",
+         "--metadata", "m", "--bundle", str(tmp_path)],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    seccomp = json.loads((tmp_path / "config.json").read_text())["linux"]["seccomp"]
+    assert (seccomp["listenerPath"], seccomp["listenerMetadata"]) == ("/run/a.sock", "m")
+    assert seccomp["defaultAction"] == "SCMP_ACT_ALLOW"
+    done = subprocess.run(
+        [sys.executable, "-m", "seccomp_kit", "agent", "--oci-seccomp", "--socket", "rel.sock"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and b"absolute path" in done.stderr
