@@ -58,6 +58,7 @@ from seccomp_kit.syscalls.arches import native_arch
 __all__ = ["LiveRecording", "probe_notify", "record_command"]
 
 _SOURCES = ("auto", "netlink", "kmsg")
+_NOT_TAKEN = 71  # the exit status of a child whose listener the recorder could not take
 
 
 @attrs.frozen
@@ -243,7 +244,8 @@ def _child_setup(write_fd: int, notify: Prepared | None, ack_fd: int | None) -> 
             if rc >= 0:
                 os.write(write_fd, b"N%d\n" % rc)
                 if os.read(ack_fd, 1) != b"1":
-                    raise SeccompKitError("the recorder could not take the listener")
+                    # Nobody else holds our listener: leave before any notified call.
+                    os._exit(_NOT_TAKEN)
                 return
             os.write(write_fd, b"E%d\n" % -rc)
         from seccomp_kit.record._filter import load_log_filter
@@ -311,6 +313,11 @@ class _Handover:
             if self.ack_fd is not None and self.supervisor is None:
                 with contextlib.suppress(OSError):
                     os.write(self.ack_fd, b"0")
+                if self.pid is not None:
+                    # It may be waiting in a notified call that only its own listener could
+                    # answer: it cannot go on, and is started again by name only.
+                    with contextlib.suppress(OSError):
+                        os.kill(self.pid, signal.SIGKILL)
             self.ready.set()
 
     def _take(self, pid: int) -> int | None:
@@ -338,10 +345,16 @@ class _Handover:
         return None
 
     def stop(self) -> None:
+        """Stop supervising, wait for the thread, close the setup pipes (once)."""
         self._stop.set()
         if self.supervisor is not None:
             self.supervisor.stop()
         self.thread.join()
+        for fd in (self.read_fd, self.ack_fd):
+            if fd is not None and fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.read_fd = self.ack_fd = -1
 
 
 def probe_notify() -> str | None:
@@ -360,6 +373,8 @@ def probe_notify() -> str | None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the probe child
         try:
+            os.close(read_fd)
+            os.close(ack_w)  # so a recorder that gives up ends our wait with EOF
             err = set_no_new_privs()
             rc = -err if err else prepared.install()
             os.write(write_fd, b"N%d\n" % rc if rc >= 0 else b"E%d\n" % -rc)
@@ -627,24 +642,21 @@ def _spawn(
         except OSError as exc:
             raise SeccompKitError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
         except subprocess.SubprocessError as exc:
-            handover.thread.join()
-            if notify is not None and handover.error is not None:
-                # Only the notifying filter failed: record by name, and say why.
-                error = handover.error
-                for fd in (read_fd, write_fd, ack_r, ack_w):
-                    if fd is not None:
-                        with contextlib.suppress(OSError):
-                            os.close(fd)
-                read_fd = write_fd = -1
-                proc, handover = _spawn(argv, None, None, **popen)
-                handover.error = error
-                return proc, handover
             raise SeccompKitError(
                 f"cannot install the logging filter for {argv[0]!r}: {exc}"
             ) from exc
     finally:
         for fd in (write_fd, ack_r):
-            if fd is not None and fd >= 0:
+            if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+    handover.ready.wait()
+    if notify is not None and handover.supervisor is None:
+        # The notifying filter could not be set up and the child never ran the command:
+        # start it again under the logging filter alone, and say why.
+        proc.wait()
+        error = handover.error or "the listener could not be taken"
+        handover.stop()
+        proc, handover = _spawn(argv, None, None, **popen)
+        handover.error = error
     return proc, handover

@@ -224,3 +224,22 @@ def test_without_cap_sys_admin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     rules = [r for r in loads((tmp_path / "p.json").read_text()).syscalls if r.args]
     assert any(r.names == ("socket",) and r.args[0].value == 1 for r in rules)
+
+
+def test_listener_that_cannot_be_taken_falls_back_to_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The probe passed but taking the real command's listener fails: the command is started
+    again under the logging filter alone (its notifying filter cannot be unloaded), once."""
+    from seccomp_kit.record import _live
+
+    def refuse(pid: int, fd: int) -> int:
+        raise rec.NotifyUnavailableError("cannot take the listener: no ptrace access (test)")
+
+    monkeypatch.setattr(_live, "probe_notify", lambda: None)
+    monkeypatch.setattr(_live, "take_listener", refuse)
+    live = rec.record_command(["sh", "-c", "echo once"], args=True, stdout=subprocess.DEVNULL)
+    assert live.returncode == 0
+    assert live.arguments is None
+    assert live.args_error is not None and "no ptrace access (test)" in live.args_error
+    assert "execve" in {e.syscall for e in live.events}
