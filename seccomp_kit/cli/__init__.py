@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("seccomp_kit.cli._check", "command", "What a profile does to a syscall."),
     "port": ("seccomp_kit.cli._port", "command", "Port a profile to other architectures."),
     "record": ("seccomp_kit.cli._record", "command", "Build a profile from SCMP_ACT_LOG records."),
+    "agent": ("seccomp_kit.cli._agent", "command", "Record containers on an OCI listenerPath."),
     "install": ("seccomp_kit.cli._k8s", "install_command", "Install under the kubelet root."),
     "k8s": ("seccomp_kit.cli._k8s", "k8s_group", "Kubernetes: export, import, check."),
 }

@@ -253,6 +253,14 @@ def _replay(matcher: Matcher, source: str, abi: Arch | None, output: str) -> int
         verdicts.setdefault(sk, Counter())[outcome] += 1
         if not v.allowed:
             blocked_events[sk] += 1
+    if total == 0:
+        # A gate pointed at the wrong file must not pass: no events is an input error.
+        click.echo(
+            f"seccomp-kit check: {source}: no events to replay (no JSON event lines and no"
+            " SECCOMP audit records)",
+            err=True,
+        )
+        return 2
     rows = [
         (sk, outcomes.total(), blocked_events[sk], outcomes) for sk, outcomes in verdicts.items()
     ]

@@ -37,7 +37,9 @@ __all__ = [
     "quiet",
     "replace_file",
     "runtime_option",
+    "signal_number",
     "stdin_or",
+    "stopping_options",
     "target_kwargs",
 ]
 
@@ -347,3 +349,51 @@ def _replace(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def signal_number(value: str) -> int:
+    """Click-side reading of a signal option: a name (``SIGTERM``, ``term``) or a number."""
+    import signal
+
+    text = value.strip().upper()
+    if text.isdigit():
+        return int(text)
+    name = text if text.startswith("SIG") else "SIG" + text
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise click.BadParameter(
+            f"unknown signal {value!r}; use a name such as SIGTERM or INT, or a number",
+            param_hint="--stop-signal",
+        ) from None
+
+
+def stopping_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--timeout``, ``--grace`` and ``--stop-signal``, shared by ``run`` and ``record``."""
+    for option in reversed(
+        (
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                help="After SECONDS send the command the stop signal.",
+            ),
+            click.option(
+                "--grace",
+                type=click.FloatRange(min=0),
+                default=10.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="How long a stopped command may take to exit before SIGKILL.",
+            ),
+            click.option(
+                "--stop-signal",
+                default="SIGTERM",
+                show_default=True,
+                metavar="SIGNAL",
+                help="The signal --timeout sends first (name or number).",
+            ),
+        )
+    ):
+        func = option(func)
+    return func

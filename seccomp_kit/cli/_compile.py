@@ -16,6 +16,8 @@ from seccomp_kit.cli._common import (
     note,
     replace_file,
     runtime_option,
+    signal_number,
+    stopping_options,
     target_kwargs,
 )
 from seccomp_kit.model import Arch
@@ -103,6 +105,7 @@ def compile_command(  # noqa: PLR0917 - click passes options as arguments
 )
 @cap_option
 @kernel_option
+@stopping_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run_command(  # noqa: PLR0917 - click passes options as arguments
@@ -113,6 +116,9 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
     report: bool,
     caps: tuple[str, ...],
     kernel: str | None,
+    timeout: float | None,
+    grace: float,
+    stop_signal: str,
     command: tuple[str, ...],
 ) -> None:
     """Run COMMAND under a profile; exit with its status (128 + N for signal N).
@@ -124,9 +130,19 @@ def run_command(  # noqa: PLR0917 - click passes options as arguments
 
     target = target_kwargs(run, runtime, libseccomp)
     profile = load_for_host(profile_file, None, caps, kernel)
+    signo = signal_number(stop_signal)
     if not report:
-        ctx.exit(run(profile, list(command), report=False, **target))
-    result = run(profile, list(command), report=True, **target)
+        ctx.exit(
+            run(
+                profile, list(command), report=False, timeout=timeout, grace=grace,
+                stop_signal=signo, **target,
+            )
+        )  # fmt: skip
+    result = run(
+        profile, list(command), report=True, timeout=timeout, grace=grace, stop_signal=signo,
+        **target,
+    )  # fmt: skip
+    click.echo(f"seccomp-kit: the command {result.reason}", err=True)
     if result.blocked:
         click.echo(f"seccomp-kit: {profile_file} blocked:", err=True)
         width = max(len(b.name or "?") for b in result.blocked)

@@ -58,11 +58,14 @@ def install_command(  # noqa: PLR0917
 
     target = target_kwargs(install, runtime, libseccomp)
     target_root = DEFAULT_ROOT if root is None else root
+    warnings: list[Diagnostic] = []
     try:
-        value = install(load_profile(file), name, root=target_root, **target)
+        value = install(load_profile(file), name, root=target_root, warnings=warnings, **target)
     except ValidationFailedError as exc:
         _fail_validation(exc, f"{file} not installed")
         ctx.exit(1)
+    for diag in warnings:
+        click.secho(f"warning: {file}: {diag.code} {diag.message}", err=True, fg="yellow")
     note(f"# installed {Path(target_root) / value}")
     click.echo(security_context_snippets(value), nl=False)
 

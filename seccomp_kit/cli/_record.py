@@ -3,7 +3,9 @@
 From logs: ``seccomp-kit record --from audit.log [filters] -o profile.json``; live:
 ``seccomp-kit record -o profile.json -- CMD ARGS...``. The accounting (lines, records, losses)
 goes to stderr. Exit status: 0 profile written and nothing lost; 1 profile written but the
-input shows lost records (or the recorded command failed); 2 usage errors, unreadable input.
+input shows lost records (or the recorded command failed, or arguments asked for were not
+recorded); 2 usage errors, unreadable input; 3 nothing recorded (no profile written unless
+``--allow-empty``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from typing import IO, Any
 
 import click
 
-from seccomp_kit.cli._common import load_profile, note, quiet, replace_file
+from seccomp_kit.cli._common import (
+    load_profile,
+    note,
+    quiet,
+    replace_file,
+    signal_number,
+    stopping_options,
+)
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -176,11 +185,24 @@ def _write(text: str, out: str) -> None:
     type=click.Path(dir_okay=False),
     help="Live recording: also write the command's raw records to FILE.",
 )
+@stopping_options
 @click.option(
-    "--timeout",
-    type=float,
-    metavar="SECONDS",
-    help="Live recording: kill the command after SECONDS.",
+    "--args",
+    "record_args",
+    is_flag=True,
+    help="Live recording: also record arguments (flags and enumerations) and infer conditions.",
+)
+@click.option(
+    "--max-values",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="With --args: past this many distinct values a syscall's arguments stay unconstrained.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write a profile even when nothing was recorded (it allows no syscall).",
 )
 @click.option(
     "-o",
@@ -205,6 +227,9 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         raise click.UsageError("give either --from FILE (or -) or a command after --, not both")
     if "-" in sources and opts["refine_path"] == "-":
         raise click.UsageError("--from - and --refine - cannot both read standard input")
+    if sources and opts["record_args"]:
+        raise click.UsageError("--args records a command live: audit logs carry no arguments")
+    stop_signal = signal_number(opts["stop_signal"])
     try:
         where = rec.EventFilter(
             pids=opts["pids"],
@@ -233,13 +258,21 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
                 timeout=opts["timeout"],
                 keep_lines=opts["save_records"] is not None,
                 stdout=sys.stderr.fileno() if opts["out"] == "-" else None,
+                args=opts["record_args"],
+                stop_grace=opts["grace"],
+                stop_signal=stop_signal,
             )
             stats = live.stats
             events = iter(live.events)
             for warning in live.warnings:
                 click.secho(warning, err=True, fg="red" if warning.startswith("WARNING") else None)
+            reason = live.exit.reason if live.exit is not None else ""
             if live.returncode != 0:
-                click.echo(f"the command exited with status {live.returncode}", err=True)
+                click.echo(f"the command exited with status {live.returncode}: {reason}", err=True)
+                status = 1
+            else:
+                click.echo(f"the command {reason}", err=True)
+            if live.args_error is not None or any(w.startswith("WARNING") for w in live.warnings):
                 status = 1
             if opts["save_records"] is not None:
                 Path(opts["save_records"]).write_bytes(b"".join(x + b"\n" for x in live.lines))
@@ -265,9 +298,31 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
                 counts = _counts(sources, stats, _progress())
                 recording = rec.record_counts(counts, **options)
             else:
+                if live is not None:
+                    options.update(
+                        arguments=live.arguments,
+                        clone3_unknown=live.clone3_unknown,
+                        notified=live.notified,
+                        max_values=opts["max_values"],
+                    )
                 recording = rec.record(events, **options)
-            _write(dumps(recording.profile), opts["out"])
             summary = recording.summary()
+            empty = recording.empty_reason()
+            if empty is not None and live is not None and live.source != "netlink":
+                empty += " (records came from the kernel log, not the audit stream: run as root)"
+            if empty is not None and not opts["allow_empty"]:
+                for line in summary:
+                    click.echo(line, err=True)
+                click.secho(
+                    f"seccomp-kit record: nothing recorded: {empty}; no profile written"
+                    " (--allow-empty writes one that allows nothing)",
+                    err=True,
+                    fg="red",
+                )
+                ctx.exit(3)
+            if empty is not None:
+                summary.append(f"WARNING: nothing recorded: {empty}; the profile allows nothing")
+            _write(dumps(recording.profile), opts["out"])
         if live is not None:
             summary.insert(0, f"recorded from {live.source}, audit session {live.session}")
             if live.overruns:

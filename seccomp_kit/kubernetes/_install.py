@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from seccomp_kit.diagnostics import Diagnostic, Severity
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.io import dumps, load
 from seccomp_kit.io._dialects import PathLike
@@ -198,12 +199,16 @@ def _lstat_or_none(name: str, dir_fd: int) -> os.stat_result | None:
         return None
 
 
-def _validated(profile: Profile | PathLike, runtime: str) -> Profile:
+def _validated(
+    profile: Profile | PathLike, runtime: str, warnings: list[Diagnostic] | None = None
+) -> Profile:
     if not isinstance(profile, Profile):
         profile = load(profile)
     from seccomp_kit.validation import check
 
-    check(profile, runtime=runtime)
+    found = check(profile, runtime=runtime)
+    if warnings is not None:
+        warnings += [d for d in found if d.severity is Severity.WARNING]
     return profile
 
 
@@ -213,9 +218,11 @@ def install(
     *,
     root: PathLike = DEFAULT_ROOT,
     runtime: str = "runc",
+    warnings: list[Diagnostic] | None = None,
 ) -> str:
     """Write ``profile`` to ``root/name`` atomically (mode 0644) and return the
-    ``localhostProfile`` value that refers to it.
+    ``localhostProfile`` value that refers to it. Validation warnings (such as SK411, a profile
+    that allows nothing) are appended to ``warnings`` when given; they do not stop the install.
 
     ``profile`` is a :class:`~seccomp_kit.model.Profile` or a path to one. It is validated for
     ``runtime`` first and never written when validation finds errors
@@ -224,7 +231,7 @@ def install(
     After any failure the previous file (if any) is untouched and no temporary file remains.
     """
     check_localhost_path(name)
-    checked = _validated(profile, runtime)
+    checked = _validated(profile, runtime, warnings)
     data = dumps(checked).encode("utf-8")
     real_root = _realroot(root, create=True)
     # A symlink inside the root that points elsewhere inside the root is allowed (the kubelet

@@ -31,6 +31,7 @@ from seccomp_kit.audit import AuditEvent, AuditStats, TallyKey, action_for_code,
 from seccomp_kit.errors import InputError
 from seccomp_kit.model import UINT32_MAX, Action, Arch, Dialect, Profile, SyscallRule
 from seccomp_kit.numbers import decimal
+from seccomp_kit.record._args import DEFAULT_MAX_VALUES, ArgInference, infer
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
@@ -78,6 +79,7 @@ _CRUN = frozenset(
         "fchdir", "prctl", "read", "setgroups", "setresgid", "setresuid", "write",
     }
 )  # fmt: skip
+_RET_USER_NOTIF = 0x7FC0_0000
 RUNTIME_BASELINES: Mapping[str, frozenset[str]] = {"runc": _RUNC, "crun": _CRUN}
 """Syscalls each runtime makes after installing the filter, merged in with ``baseline=``."""
 
@@ -157,23 +159,28 @@ class EventFilter:
         return action is not Action.ALLOW
 
     def __call__(self, event: AuditEvent) -> bool:
+        return self.rejecting(event) is None
+
+    def rejecting(self, event: AuditEvent) -> str | None:
+        """The first condition ``event`` fails, named as the CLI option (``--comm``...), or
+        None when it passes."""
         if self.pids and event.pid not in self.pids:
-            return False
+            return "--pid"
         if self.comms and event.comm not in self.comms:
-            return False
+            return "--comm"
         if self.exes and event.exe not in self.exes:
-            return False
+            return "--exe"
         if self.uids and event.uid not in self.uids:
-            return False
+            return "--uid"
         if self.since is not None or self.until is not None:
             ts = event.timestamp
             if ts is None:
-                return False
+                return "--since/--until (no timestamp)"
             if self.since is not None and ts < self.since:
-                return False
+                return "--since"
             if self.until is not None and ts > self.until:
-                return False
-        return self.code_wanted(event.code)
+                return "--until"
+        return None if self.code_wanted(event.code) else "--action"
 
 
 @attrs.frozen
@@ -191,6 +198,34 @@ class Recording:
     unnamed: Mapping[tuple[Arch, int], int]
     """(architecture, number) -> count, for syscall numbers no table names (not allowed)."""
     stats: AuditStats | None = None
+    filtered_by: Mapping[str, int] = attrs.field(factory=dict, eq=False)
+    """Events filtered out, per condition that rejected them (``--comm``, ``--arch``...; "the
+    filter" for a callable ``where``). An explanation, left out of comparisons."""
+    arguments: ArgInference | None = None
+    """The argument conditions inferred (None when no arguments were recorded)."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was recorded: the profile allows no syscall a workload could run with."""
+        return self.events == 0
+
+    def empty_reason(self) -> str | None:
+        """Why nothing was recorded, in one sentence (None when something was)."""
+        if self.events:
+            return None
+        stats = self.stats
+        if self.filtered_out:
+            which = ", ".join(
+                f"{n} by {cond}"
+                for cond, n in sorted(self.filtered_by.items(), key=lambda x: -x[1])
+            )
+            return f"all {self.filtered_out} events were filtered out ({which})"
+        if stats is not None and stats.records:
+            skipped = ", ".join(f"{n} {why}" for why, n in stats.skipped.most_common())
+            return f"none of the {stats.records} SECCOMP records could be used ({skipped})"
+        if stats is not None:
+            return f"no SECCOMP records at all in the input ({stats.lines} lines read)"
+        return "no events at all"
 
     @property
     def cross_arch(self) -> Mapping[Arch, frozenset[str]]:
@@ -220,6 +255,9 @@ class Recording:
                 f"note: {arch.value} also allows {len(names)} names recorded only on other"
                 f" architectures: {', '.join(sorted(names))}"
             )
+        if self.arguments is not None:
+            out.append(f"arguments: {len(self.arguments.constrained)} syscalls constrained")
+            out += [f"  {line}" for line in self.arguments.report]
         if self.stats is not None:
             out[:0] = self.stats.summary()
         return out
@@ -247,10 +285,12 @@ def build_profile(
     *,
     default_action: Action | str = Action.ERRNO,
     default_errno: int | str | None = None,
+    arguments: ArgInference | None = None,
 ) -> Profile:
     """A canonical profile that allows exactly ``syscalls`` (per architecture) and applies
     ``default_action`` to everything else (with ``default_errno``, EPERM by default, when the
-    action takes one)."""
+    action takes one). With ``arguments``, the names it constrains are allowed only through
+    its rules (which carry comments, so the profile is in moby's dialect)."""
     action = next(iter(_actions([default_action])))
     if action is Action.ALLOW:
         raise InputError("a recorded profile cannot default to SCMP_ACT_ALLOW: it would allow all")
@@ -260,14 +300,27 @@ def build_profile(
     order = list(Arch)
     ordered = sorted(arches, key=order.index)
     names = sorted(set().union(*arches.values())) if arches else []
-    rules = (SyscallRule(names=names, action=Action.ALLOW),) if names else ()
+    dialect = Dialect.OCI
+    extra: tuple[SyscallRule, ...] = ()
+    if arguments is not None:
+        names = sorted((set(names) | arguments.added) - arguments.constrained)
+        extra = arguments.rules
+        dialect = Dialect.MOBY
+    rules: tuple[SyscallRule, ...] = (
+        (SyscallRule(names=names, action=Action.ALLOW),) if names else ()
+    )
     errno_ret = _errno(default_errno) if action.takes_errno else None
+    rules += tuple(
+        r
+        for r in extra
+        if not (r.action == action and action.takes_errno and r.errno_ret == errno_ret)
+    )
     return Profile(
         default_action=action,
         default_errno_ret=errno_ret,
         architectures=tuple(ordered),
         syscalls=rules,
-        dialect=Dialect.OCI,
+        dialect=dialect,
     )
 
 
@@ -295,8 +348,22 @@ def record(
     baseline: str | Iterable[str] | None = None,
     arches: Iterable[Arch | str] | None = None,
     stats: AuditStats | None = None,
+    arguments: Mapping[str, Mapping[tuple[int, ...], int]] | None = None,
+    max_values: int = DEFAULT_MAX_VALUES,
+    clone3_unknown: int = 0,
+    notified: Mapping[tuple[Arch, int], int] | None = None,
 ) -> Recording:
     """Build the least-privilege profile for the events that pass ``where``.
+
+    ``notified`` adds calls a user-notification supervisor saw, per (architecture, number)
+    (:attr:`LiveRecording.notified <seccomp_kit.record.LiveRecording.notified>`): they count
+    as events of action ``SCMP_ACT_NOTIFY`` and pass ``where``'s action condition like them.
+
+    ``arguments`` (per syscall, counts of its table arguments' values, as
+    :attr:`LiveRecording.arguments <seccomp_kit.record.LiveRecording.arguments>` has them)
+    adds argument conditions (:func:`seccomp_kit.record.infer_arguments`), at most
+    ``max_values`` distinct values per syscall; ``clone3_unknown`` counts clone3 calls whose
+    flags could not be read.
 
     ``baseline`` adds a runtime's post-filter syscalls (``"runc"``, ``"crun"``, both as
     ``"runc,crun"``, or your own names), on each recorded architecture where they exist.
@@ -309,19 +376,40 @@ def record(
         "default_errno": default_errno,
         "baseline": baseline,
         "stats": stats,
+        "arguments": arguments,
+        "max_values": max_values,
+        "clone3_unknown": clone3_unknown,
     }
+    extra: Counter[tuple[Arch, int, str | None, int]] = Counter()
+    for (arch, nr), n in (notified or {}).items():
+        extra[(arch, nr, table(arch).name(nr), _RET_USER_NOTIF)] += n
     if isinstance(keep, EventFilter) and keep.plain:
         # Only the action and architecture matter: count, and decide once per distinct key.
         counts = Counter((e.arch, e.syscall_nr, e.syscall, e.code) for e in events)
-        return record_counts(counts, where=keep, arches=arches, **options)
+        return record_counts(counts + extra, where=keep, arches=arches, **options)
     only = None if arches is None else {parse_arch(a) for a in arches}
     kept: Counter[tuple[Arch, int, str | None, int]] = Counter()
-    dropped = 0
+    dropped: Counter[str] = Counter()
     for event in events:
-        if (only is not None and event.arch not in only) or not keep(event):
-            dropped += 1
+        if only is not None and event.arch not in only:
+            dropped["--arch"] += 1
+            continue
+        why = (
+            keep.rejecting(event)
+            if isinstance(keep, EventFilter)
+            else (None if keep(event) else "the filter")
+        )
+        if why is not None:
+            dropped[why] += 1
             continue
         kept[(event.arch, event.syscall_nr, event.syscall, event.code)] += 1
+    for key, n in extra.items():
+        if only is not None and key[0] not in only:
+            dropped["--arch"] += n
+        elif isinstance(keep, EventFilter) and not keep.code_wanted(key[3]):
+            dropped["--action"] += n
+        else:
+            kept[key] += n
     return _from_counts(kept, dropped, **options)
 
 
@@ -334,6 +422,9 @@ def record_counts(
     baseline: str | Iterable[str] | None = None,
     arches: Iterable[Arch | str] | None = None,
     stats: AuditStats | None = None,
+    arguments: Mapping[str, Mapping[tuple[int, ...], int]] | None = None,
+    max_values: int = DEFAULT_MAX_VALUES,
+    clone3_unknown: int = 0,
 ) -> Recording:
     """:func:`record` from event counts (:func:`seccomp_kit.audit.tally`): the same
     :class:`Recording` the counted events give, for a ``where`` that looks only at the action
@@ -348,12 +439,14 @@ def record_counts(
     wanted = keep.code_wanted
     only = None if arches is None else {parse_arch(a) for a in arches}
     kept: Counter[tuple[Arch, int, str | None, int]] = Counter()
-    dropped = 0
+    dropped: Counter[str] = Counter()
     for key, n in counts.items():
         if n <= 0:
             continue
-        if not wanted(key[3]) or (only is not None and key[0] not in only):
-            dropped += n
+        if only is not None and key[0] not in only:
+            dropped["--arch"] += n
+        elif not wanted(key[3]):
+            dropped["--action"] += n
         else:
             kept[key] += n
     return _from_counts(
@@ -363,6 +456,9 @@ def record_counts(
         default_errno=default_errno,
         baseline=baseline,
         stats=stats,
+        arguments=arguments,
+        max_values=max_values,
+        clone3_unknown=clone3_unknown,
     )
 
 
@@ -399,12 +495,15 @@ def record_log(
 
 def _from_counts(
     kept: Mapping[tuple[Arch, int, str | None, int], int],
-    dropped: int,
+    dropped: Mapping[str, int],
     *,
     default_action: Action | str,
     default_errno: int | str | None,
     baseline: str | Iterable[str] | None,
     stats: AuditStats | None,
+    arguments: Mapping[str, Mapping[tuple[int, ...], int]] | None = None,
+    max_values: int = DEFAULT_MAX_VALUES,
+    clone3_unknown: int = 0,
 ) -> Recording:
     """The profile and report for the events kept, counted per (arch, number, name, code)
     (shared by the recorders)."""
@@ -425,15 +524,29 @@ def _from_counts(
         if add:
             added[arch] = add
     allowed = {arch: names | added.get(arch, frozenset()) for arch, names in seen.items()}
-    profile = build_profile(allowed, default_action=default_action, default_errno=default_errno)
+    inferred = None
+    if arguments is not None:
+        recorded = set().union(*seen.values()) if seen else set()
+        inferred = infer(
+            arguments,
+            recorded,
+            max_values=max_values,
+            clone3_unknown=clone3_unknown,
+            arches=seen,
+        )
+    profile = build_profile(
+        allowed, default_action=default_action, default_errno=default_errno, arguments=inferred
+    )
     return Recording(
         profile=profile,
         syscalls={a: frozenset(seen[a]) for a in profile.architectures if isinstance(a, Arch)},
         baseline=added,
         events=used,
-        filtered_out=dropped,
+        filtered_out=sum(dropped.values()),
         unnamed=dict(unnamed),
         stats=stats,
+        filtered_by=dict(dropped),
+        arguments=inferred,
     )
 
 

@@ -42,6 +42,7 @@ from seccomp_kit.libseccomp.compile import (
     compile_profile,
 )
 from seccomp_kit.model import Action, Arch, Profile
+from seccomp_kit.record._process import Watchdog, forwarded_signals, terminal_for, wait_workload
 from seccomp_kit.syscalls.arches import native_arch
 
 __all__ = ["Blocked", "RunReport", "run", "run_callable"]
@@ -76,6 +77,8 @@ class RunReport:
     session: int | None
     overruns: int = 0
     """Times the audit socket overflowed: records were lost, the report may be short."""
+    reason: str = ""
+    """How the command ended and why (a forwarded signal, the timeout, on its own)."""
 
 
 class _Audit:
@@ -173,6 +176,9 @@ def run(
     runtime: str = ...,
     report: Literal[False] = ...,
     capabilities: Sequence[str] = ...,
+    timeout: float | None = ...,
+    grace: float = ...,
+    stop_signal: int = ...,
 ) -> int: ...
 @overload
 def run(
@@ -182,6 +188,9 @@ def run(
     runtime: str = ...,
     report: Literal[True],
     capabilities: Sequence[str] = ...,
+    timeout: float | None = ...,
+    grace: float = ...,
+    stop_signal: int = ...,
 ) -> RunReport: ...
 def run(
     profile: ProfileSource,
@@ -190,11 +199,18 @@ def run(
     runtime: str = "runc",
     report: bool = False,
     capabilities: Sequence[str] = (),
+    timeout: float | None = None,
+    grace: float = 10.0,
+    stop_signal: int = signal.SIGTERM,
 ) -> int | RunReport:
     """Run ``argv`` under ``profile`` (compiled as ``runtime`` would) and return its exit
     status, 128 + N when signal N ended it; with ``report=True`` a :class:`RunReport` that also
     lists the syscalls the profile blocked. moby profiles are resolved for this host with
-    ``capabilities`` (see :func:`for_this_host`)."""
+    ``capabilities`` (see :func:`for_this_host`).
+
+    The command runs in its own process group: SIGINT, SIGTERM and SIGHUP sent to this
+    process (from the main thread) are forwarded to it, ``timeout`` sends ``stop_signal``, and
+    ``grace`` seconds later the group gets SIGKILL; the report is made in every case."""
     profile = as_profile(profile)
     if not argv:
         raise InputError("no command to run")
@@ -204,23 +220,38 @@ def run(
     prepared = _prepare(profile, runtime, report, capabilities)
     audit = _Audit() if report else None
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    watchdog = Watchdog()
     try:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            _exec_child(prepared, path, list(argv), write_fd, report)
-        os.close(write_fd)
-        setup = _read_all(read_fd)
-        status = _wait(pid, audit)
+        with forwarded_signals() as received:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                _exec_child(prepared, path, list(argv), write_fd, report)
+            os.close(write_fd)
+            setup = _read_all(read_fd)
+            session, error = _parse_setup(setup)
+            watchdog.arm(pid, session)
+            with terminal_for(pid):
+                ended = wait_workload(
+                    pid,
+                    received=received,
+                    session=session,
+                    timeout=timeout,
+                    grace=grace,
+                    stop_signal=stop_signal,
+                    poll=None if audit is None else audit.pump,
+                )
     finally:
+        watchdog.disarm()
         os.close(read_fd)
     try:
-        session, error = _parse_setup(setup)
         if error:
             raise SeccompKitError(error)
         if audit is None:
-            return status
+            return ended.status
         _drain(audit)
-        return RunReport(status, audit.blocked(session, pid), session, audit.source.overruns)
+        return RunReport(
+            ended.status, audit.blocked(session, pid), session, audit.source.overruns, ended.reason
+        )
     finally:
         if audit is not None:
             audit.close()
@@ -230,6 +261,7 @@ def _exec_child(
     prepared: Prepared, path: str, argv: list[str], fd: int, report: bool
 ) -> None:  # pragma: no cover - runs in the child
     try:
+        os.setpgid(0, 0)  # its own group, so signals and cleanup reach all it starts
         if report:
             try:
                 os.write(fd, b"S%d\n" % _new_session())
@@ -270,15 +302,6 @@ def _parse_setup(data: bytes) -> tuple[int | None, str | None]:
         elif line.startswith(("E", "X")):
             return session, line[1:]
     return session, None
-
-
-def _wait(pid: int, audit: _Audit | None) -> int:
-    while True:
-        done, wait_status = os.waitpid(pid, os.WNOHANG if audit is not None else 0)
-        if done:
-            return _status(wait_status)
-        assert audit is not None
-        audit.pump(0.05)
 
 
 def _drain(audit: _Audit, quiet: float = 0.2, limit: float = 3.0) -> None:

@@ -94,6 +94,7 @@ CODES: dict[str, str] = {
     "SK406": "redundant rule (same syscall, action and conditions)",
     "SK407": "overlapping conditional rules with different actions",
     "SK410": "allowlist lacks exit_group / exit",
+    "SK411": "allowlist that allows no syscall at all: nothing can run, not even exit",
     "SK501": "both architectures and archMap",
     "SK502": "both name and names",
     "SK503": "malformed minKernel",
@@ -817,9 +818,23 @@ class _Checker:
         ):
             return
         allowed: set[str] = set()
+        anything = False
         for rule in self.p.syscalls:
-            if rule.action in (Action.ALLOW, Action.LOG) and not rule.args and not rule.includes:
-                allowed.update(rule.names)
+            if rule.action in (Action.ALLOW, Action.LOG):
+                anything = True
+                if not rule.args and not rule.includes:
+                    allowed.update(rule.names)
+        if not anything:
+            self.add(
+                Severity.WARNING,
+                "SK411",
+                f"no rule allows any syscall: under {self.p.default_action} every call is"
+                " refused, so no process can run or even exit (an empty recording looks"
+                " like this)",
+                ("syscalls",),
+                "record the workload again, or allow what it needs",
+            )
+            return
         missing = [n for n in ("exit_group", "exit") if n not in allowed]
         if not missing:
             return

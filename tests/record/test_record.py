@@ -365,7 +365,12 @@ def test_cli_filters_and_options(capsys: Any) -> None:
     p = loads(out)
     assert p.default_action == Action.KILL_PROCESS
     assert RUNTIME_BASELINES["runc"] <= set(names(p))
-    code, out, _ = run(capsys, "record", "--from", src, "--pid", "1")
+    # A filter that keeps nothing is not a profile (issue: never silently empty) ...
+    code, out, err = run(capsys, "record", "--from", src, "--pid", "1")
+    assert (code, out) == (3, "")
+    assert "filtered out" in err and "by --pid" in err
+    # ... unless asked for.
+    code, out, _ = run(capsys, "record", "--from", src, "--pid", "1", "--allow-empty")
     assert code == 0
     assert loads(out).syscalls == ()
 
