@@ -763,7 +763,6 @@ class _Checker:
             )
         return baseline, restricted
 
-
     def capability_verdicts(
         self,
         where: str,
@@ -789,8 +788,7 @@ class _Checker:
                 self.report(
                     Severity.ERROR if self.level == "restricted" else Severity.WARNING,
                     "K8S055",
-                    f"{where}: violates Pod Security restricted: {who}"
-                    f" {'; '.join(restricted_bad)}",
+                    f"{where}: violates Pod Security restricted: {who} {'; '.join(restricted_bad)}",
                     path,
                     suggestion="set capabilities: {drop: [ALL]} (add at most NET_BIND_SERVICE)",
                 )

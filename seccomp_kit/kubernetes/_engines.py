@@ -109,7 +109,8 @@ def engine_defaults(spec: str) -> EngineDefaults:
         return versions[-1]
     for candidate in versions:
         if candidate.version == version or (
-            version != "latest" and candidate.version != "latest"
+            version != "latest"
+            and candidate.version != "latest"
             and _version_key(candidate.version) == _version_key(version)
         ):
             return candidate

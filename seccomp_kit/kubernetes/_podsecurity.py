@@ -65,5 +65,7 @@ def restricted_problems(capabilities: Any) -> list[str]:
         out.append("does not drop ALL")
     extra = [n for n in _list(capabilities, "add") if n not in RESTRICTED_ADD]
     if extra:
-        out.append(f"adds {', '.join(repr(n) for n in extra)} (only 'NET_BIND_SERVICE' may be added)")
+        out.append(
+            f"adds {', '.join(repr(n) for n in extra)} (only 'NET_BIND_SERVICE' may be added)"
+        )
     return out

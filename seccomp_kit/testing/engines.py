@@ -40,7 +40,7 @@ def _wrapper_main(argv: list[str]) -> None:
     if "create" in args:
         bundle = os.getcwd()
         for i, arg in enumerate(args):
-            if arg == "--bundle" or arg == "-b":
+            if arg in {"--bundle", "-b"}:
                 bundle = args[i + 1]
             elif arg.startswith("--bundle="):
                 bundle = arg.split("=", 1)[1]
@@ -142,9 +142,7 @@ def _rootfs_tar(directory: Path) -> Path:
 
 
 def _run(argv: Sequence[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
