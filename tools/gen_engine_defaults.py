@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import json
 import re
 import subprocess
@@ -197,6 +198,33 @@ def _merge(master: list[str], seen: Sequence[str]) -> list[str]:
     return out
 
 
+def _topological(hint: list[str], orders: Sequence[Sequence[str]]) -> list[str]:
+    """An order of every rule consistent with each observed order (each observation lists
+    its rules in profile order); ``hint`` (the merged sequence) breaks ties."""
+    after: dict[str, set[str]] = {k: set() for k in hint}
+    before_count = dict.fromkeys(hint, 0)
+    for order in orders:
+        for a, b in itertools.pairwise(order):
+            if b not in after[a]:
+                after[a].add(b)
+                before_count[b] += 1
+    rank = {k: i for i, k in enumerate(hint)}
+    ready = sorted((k for k, n in before_count.items() if n == 0), key=rank.__getitem__)
+    out: list[str] = []
+    while ready:
+        key = ready.pop(0)
+        out.append(key)
+        for nxt in after[key]:
+            before_count[nxt] -= 1
+            if before_count[nxt] == 0:
+                ready.append(nxt)
+        ready.sort(key=rank.__getitem__)
+    if len(out) != len(hint):
+        stuck = [k for k in hint if k not in out][:4]
+        raise SystemExit(f"the observed rule orders contradict each other around {stuck}")
+    return out
+
+
 def conditional_profile(
     observations: Sequence[tuple[frozenset[str], dict[str, Any]]],
 ) -> dict[str, Any]:
@@ -215,6 +243,8 @@ def conditional_profile(
             raise SystemExit("an observed profile repeats a rule; cannot align")
         rules.update(zip(keys, seccomp["syscalls"], strict=True))
         master = _merge(master, keys)
+    hint = list(dict.fromkeys(master))  # a "replace" in the merge can repeat a rule
+    master = _topological(hint, [[_key(r) for r in s["syscalls"]] for _, s in observations])
     every = sorted({c for caps, _ in observations for c in caps})
     out: list[dict[str, Any]] = []
     for key in master:
