@@ -8,7 +8,8 @@ capabilities (the bounding set the engine gives the container)
     As containerd's and CRI-O's CRI code computes it: the engine's default set; ``add: [ALL]``
     makes it every capability; ``drop: [ALL]`` then empties it; then every other ``add`` is
     added and every other ``drop`` removed, so a name in both lists ends up dropped. A
-    privileged container gets every capability.
+    privileged container gets every capability (every one the engine knows; Podman gives those
+    of its own process).
 profile
     ``RuntimeDefault``: the engine's default profile resolved for those capabilities, the
     architecture and (moby's ``minKernel``) the kernel, as the engine does it
@@ -331,6 +332,15 @@ class _Effective:
                 (*at, "add"),
             )
         added = {parse_capability(n) for n in good["add"] if n.upper() != "ALL"}
+        for cap in [c for c in CAPABILITIES if c in added and c in self.engine.refuses]:
+            self.report(
+                doc,
+                Severity.ERROR,
+                "K8S064",
+                f"{who}: {self.engine.label} does not know {cap.removeprefix('CAP_')} and refuses"
+                " to create the container",
+                (*at, "add"),
+            )
         dropped = {parse_capability(n) for n in good["drop"] if n.upper() != "ALL"}
         for cap in [c for c in CAPABILITIES if c in added & dropped]:
             self.report(
@@ -341,7 +351,8 @@ class _Effective:
                 " drops last, so the container does not get it",
                 (*at, "drop"),
             )
-        return effective_capabilities(self.engine.capabilities, good["add"], good["drop"])
+        caps = effective_capabilities(self.engine.capabilities, good["add"], good["drop"])
+        return tuple(c for c in caps if c not in self.engine.refuses)
 
     def localhost_profile(self, name: str) -> Profile | None:
         if name not in self.localhost:
@@ -357,7 +368,8 @@ class _Effective:
         data = _at(doc.data, cp.path)
         who = f"{pod.label}: {cp.kind} {cp.container!r}"
         privileged = cp.origin == "privileged"
-        caps = tuple(CAPABILITIES) if privileged else self.capabilities(doc, who, data, cp.path)
+        everything = tuple(c for c in CAPABILITIES if c not in self.engine.refuses)
+        caps = everything if privileged else self.capabilities(doc, who, data, cp.path)
         changes: tuple[CapabilityChange, ...] = ()
         profile: Profile | None = None
         label = self.engine.label

@@ -45,6 +45,9 @@ class EngineDefaults:
     capabilities: tuple[str, ...]
     profile: Profile
     source: str
+    refuses: tuple[str, ...] = ()
+    """Capabilities the engine does not know and refuses to grant (Docker 20.10: CAP_PERFMON,
+    CAP_BPF, CAP_CHECKPOINT_RESTORE)."""
 
     @property
     def label(self) -> str:
@@ -80,6 +83,7 @@ def _all() -> tuple[EngineDefaults, ...]:
                 capabilities=parse_capabilities(data["capabilities"]),
                 profile=from_data(data["profile"]),
                 source=data["source"],
+                refuses=parse_capabilities(data.get("refuses", ())),
             )
         )
     return tuple(sorted(found, key=lambda e: (e.engine, _version_key(e.version))))
