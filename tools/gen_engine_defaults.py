@@ -280,7 +280,7 @@ def _check(profile: dict[str, Any], observations: Sequence[tuple[frozenset[str],
             first = next((i for i, (a, b) in enumerate(rules) if a != b), len(rules))
             raise SystemExit(
                 f"resolving for {sorted(caps)} does not give what was observed: rule {first}"
-                f" {got['syscalls'][first:first + 1]} vs {want['syscalls'][first:first + 1]}"
+                f" {got['syscalls'][first : first + 1]} vs {want['syscalls'][first : first + 1]}"
             )
 
 

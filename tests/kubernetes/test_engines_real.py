@@ -162,7 +162,9 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 def _compiled(profile: Profile, runtime: str) -> CompiledFilter:
     """Our profile compiled as ``runtime`` (``runc@1.1.5`` or ``crun@1.8.1``) loads it."""
-    translation = translate(profile, runtime=runtime.split("@")[0], host_arch=Arch.X86_64)
+    translation = translate(
+        profile, runtime=runtime.split("@", maxsplit=1)[0], host_arch=Arch.X86_64
+    )
     if runtime == "runc@1.1.5":
         # runc sets SCMP_FLTATR_CTL_OPTIMIZE=2 only from 1.2.0 (DESIGN.md 3b).
         translation = attrs.evolve(translation, binary_tree=False)
@@ -207,7 +209,7 @@ def _boundary_events(profile: Profile) -> Iterator[tuple[Arch, int, tuple[int, .
 
 
 def _agree(loaded: bytes, profile: Profile, runtime: str) -> int:
-    matcher = Matcher(profile, arch="x86_64", runtime=runtime.split("@")[0])
+    matcher = Matcher(profile, arch="x86_64", runtime=runtime.split("@", maxsplit=1)[0])
     count = 0
     for arch, nr, args in _boundary_events(profile):
         got = bpf.emulate(loaded, arch=arch, nr=nr, args=args)
@@ -217,7 +219,9 @@ def _agree(loaded: bytes, profile: Profile, runtime: str) -> int:
     return count
 
 
-@pytest.mark.parametrize("caps", _matrix(), ids=lambda c: f"add={','.join(c[0])}-drop={','.join(c[1])}")
+@pytest.mark.parametrize(
+    "caps", _matrix(), ids=lambda c: f"add={','.join(c[0])}-drop={','.join(c[1])}"
+)
 def test_engine_loads_exactly_our_effective_profile(
     engine: Engine, caps: tuple[tuple[str, ...], tuple[str, ...]], tmp_path: Any
 ) -> None:
