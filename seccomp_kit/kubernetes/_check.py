@@ -790,7 +790,7 @@ class _Checker:
                     "K8S055",
                     f"{where}: violates Pod Security restricted: {who} {'; '.join(restricted_bad)}",
                     path,
-                    suggestion="set capabilities: {drop: [ALL]} (add at most NET_BIND_SERVICE)",
+                    suggestion="set capabilities.drop: [ALL]; add at most NET_BIND_SERVICE",
                 )
         return baseline, restricted
 
