@@ -26,6 +26,21 @@ _RUNTIME = click.option(
     help="Validate the profile for this runtime.",
 )
 
+_KUBELET_ROOT = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
+)
+_SECCOMP_DEFAULT = click.option(
+    "--seccomp-default",
+    is_flag=True,
+    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
+)
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
 
 def _fail_validation(exc: ValidationFailedError, what: str) -> None:
     """Print why a profile was refused (each diagnostic on its own line)."""
@@ -159,17 +174,8 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
 
 @k8s_group.command("check")
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
-)
-@click.option(
-    "--seccomp-default",
-    is_flag=True,
-    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
-)
+@_KUBELET_ROOT
+@_SECCOMP_DEFAULT
 @click.option(
     "--level",
     type=click.Choice(["baseline", "restricted", "privileged"]),
@@ -177,9 +183,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], output: Path, ru
     show_default=True,
     help="Pod Security level whose seccomp and capability violations are errors (exit 1).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_FORMAT
 @_RUNTIME
 @click.pass_context
 def check_command(  # noqa: PLR0917
@@ -256,26 +260,15 @@ def check_command(  # noqa: PLR0917
     help="The nodes' architecture.  [default: this machine's]",
 )
 @click.option("--kernel", default=None, help="The nodes' kernel release, X.Y (for minKernel).")
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
-)
-@click.option(
-    "--seccomp-default",
-    is_flag=True,
-    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
-)
+@_KUBELET_ROOT
+@_SECCOMP_DEFAULT
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Write each container's profile as DIR/<kind>-<name>-<container>.json.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_FORMAT
 @click.pass_context
 def effective_command(  # noqa: PLR0917
     ctx: click.Context,
