@@ -264,7 +264,7 @@ def _plain_oci(profile: Profile) -> Profile:
 
 
 def _cap_list(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 class _Effective:
@@ -300,8 +300,23 @@ class _Effective:
         sc = data.get("securityContext")
         caps = sc.get("capabilities") if isinstance(sc, dict) else None
         at: JSONPath = (*cpath, "securityContext", "capabilities")
-        add = _cap_list(caps.get("add")) if isinstance(caps, dict) else []
-        drop = _cap_list(caps.get("drop")) if isinstance(caps, dict) else []
+        if caps is not None and not isinstance(caps, dict):
+            self.report(doc, Severity.ERROR, "K8S003", f"{who}: capabilities must be a mapping", at)
+        caps = caps if isinstance(caps, dict) else {}
+        for key in ("add", "drop"):
+            value = caps.get(key)
+            if value is not None and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                self.report(
+                    doc,
+                    Severity.ERROR,
+                    "K8S003",
+                    f"{who}: capabilities.{key} must be a list of names",
+                    (*at, key),
+                )
+        add = _cap_list(caps.get("add"))
+        drop = _cap_list(caps.get("drop"))
         good: dict[str, list[str]] = {"add": [], "drop": []}
         for key, names in (("add", add), ("drop", drop)):
             for i, name in enumerate(names):

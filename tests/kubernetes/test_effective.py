@@ -303,6 +303,15 @@ def test_bad_capabilities_are_reported(tmp_path: Path) -> None:
     assert "K8S064" in _codes(report, "error")
 
 
+def test_malformed_capabilities(tmp_path: Path) -> None:
+    report = _effective(tmp_path, _pod({"name": "c", "securityContext": {"capabilities": "ALL"}}))
+    assert "K8S003" in _codes(report, "error")
+    report = _effective(tmp_path, _pod(_c(add="SYS_ADMIN")))  # type: ignore[arg-type]
+    (diag,) = [d for d in report.diagnostics if d.code == "K8S003"]
+    assert "capabilities.add must be a list" in diag.message
+    assert "CAP_SYS_ADMIN" not in report.containers[0].capabilities
+
+
 def test_manifests_without_containers(tmp_path: Path) -> None:
     config_map = yaml.safe_dump(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
