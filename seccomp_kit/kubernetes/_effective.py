@@ -347,15 +347,17 @@ class _Effective:
                 (*at, "add"),
             )
         added = {parse_capability(n) for n in good["add"] if n.upper() != "ALL"}
-        for cap in [c for c in CAPABILITIES if c in added and c in self.engine.refuses]:
-            self.report(
-                doc,
-                Severity.ERROR,
-                "K8S064",
-                f"{who}: {self.engine.label} does not know {cap.removeprefix('CAP_')} and refuses"
-                " to create the container",
-                (*at, "add"),
-            )
+        for key in ("add", "drop"):
+            named = {parse_capability(n) for n in good[key] if n.upper() != "ALL"}
+            for cap in [c for c in CAPABILITIES if c in named and c in self.engine.refuses]:
+                self.report(
+                    doc,
+                    Severity.ERROR,
+                    "K8S064",
+                    f"{who}: capabilities.{key}: {self.engine.label} does not know"
+                    f" {cap.removeprefix('CAP_')} and refuses to create the container",
+                    (*at, key),
+                )
         dropped = {parse_capability(n) for n in good["drop"] if n.upper() != "ALL"}
         for cap in [c for c in CAPABILITIES if c in added & dropped]:
             self.report(

@@ -301,6 +301,12 @@ def test_bad_capabilities_are_reported(tmp_path: Path) -> None:
     assert "CAP_NET_ADMIN" not in report.containers[0].capabilities
     report = _effective(tmp_path, _pod(_c(add=["PERFMON"])), engine="docker@20.10.24")
     assert "K8S064" in _codes(report, "error")
+    report = _effective(tmp_path, _pod(_c(drop=["BPF"])), engine="docker@20.10.24")
+    assert "K8S064" in _codes(report, "error")
+    report = _effective(tmp_path, _pod(_c(drop=["ALL"])), engine="docker@20.10.24")
+    assert not report.has_errors
+    report = _effective(tmp_path, _pod(_c(add=["PERFMON"])), engine="docker@latest", kernel="6.1")
+    assert not report.has_errors
 
 
 def test_malformed_capabilities(tmp_path: Path) -> None:
