@@ -79,7 +79,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -437,7 +437,3 @@ def engine_versions() -> dict[str, str]:
             text = _run(argv, timeout=30).stdout
             out[name] = text.splitlines()[0] if text else ""
     return out
-
-
-def engines() -> Iterator[type[Engine]]:
-    yield from (Containerd, Docker, Podman)

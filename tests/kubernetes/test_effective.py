@@ -242,6 +242,42 @@ def test_unconfined_privileged_and_windows_have_no_filter(tmp_path: Path) -> Non
     assert windows.profile is None and "Windows" in windows.source
 
 
+def test_every_container_of_every_kind(tmp_path: Path) -> None:
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                            "initContainers": [_c("i", drop=["ALL"])],
+                            "containers": [_c("c")],
+                            "ephemeralContainers": [_c("e", add=["SYS_PTRACE"])],
+                        }
+                    }
+                }
+            }
+        },
+    }
+    report = _effective(tmp_path, yaml.safe_dump(cron), engine="docker@20.10.24")
+    found = {(c.kind, c.name, c.container_kind, c.container) for c in report.containers}
+    assert found == {
+        ("CronJob", "nightly", "initContainer", "i"),
+        ("CronJob", "nightly", "container", "c"),
+        ("CronJob", "nightly", "ephemeralContainer", "e"),
+    }
+    ephemeral = next(c for c in report.containers if c.container == "e")
+    plain = next(c for c in report.containers if c.container == "c")
+    assert "kcmp" in _allowed_names(ephemeral) - _allowed_names(plain)  # SYS_PTRACE's rule
+    assert next(c for c in report.containers if c.container == "i").capabilities == ()
+    assert [c.file_name for c in report.containers if c.container == "e"] == [
+        "cronjob-nightly-e.json"
+    ]
+
+
 def test_kubelet_default_without_and_with_seccomp_default(tmp_path: Path) -> None:
     text = _pod(_c(), pod_sc={})
     assert _one(tmp_path, text).profile is None
