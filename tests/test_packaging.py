@@ -26,7 +26,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_data_typing_marker_and_entry_points(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for folder in ("schemas", "profiles"):
+    for folder in ("schemas", "profiles", "engines"):
         shipped = sorted(p.name for p in (ROOT / folder).iterdir() if not p.name.startswith("."))
         assert shipped, f"{folder}/ is empty"
         for name in shipped:
@@ -69,7 +69,8 @@ def test_installed_wheel_reads_data_through_importlib_resources(
         "import json, seccomp_kit, seccomp_kit.io.resources as r, seccomp_kit.audit as a;"
         "print(json.dumps({'file': seccomp_kit.__file__,"
         " 'schemas': sorted(p.name for p in r.schemas_dir().iterdir()),"
-        " 'profiles': r.profile_names(), 'native': a.AuditParser().native}))"
+        " 'profiles': r.profile_names(), 'native': a.AuditParser().native,"
+        " 'engines': __import__('seccomp_kit.kubernetes').kubernetes.modelled_engines()}))"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("SECCOMP_KIT_NO_NATIVE", None)
@@ -87,6 +88,7 @@ def test_installed_wheel_reads_data_through_importlib_resources(
         p.name for p in (ROOT / "schemas").iterdir() if not p.name.startswith(".")
     )
     assert found["profiles"] == sorted(p.stem for p in (ROOT / "profiles").glob("*.json"))
+    assert len(found["engines"]) == len(list((ROOT / "engines").glob("*.json")))
     # The installed copy's extension loads (not the checkout's: the path above is the wheel's).
     assert found["native"] is _extension_expected()
 

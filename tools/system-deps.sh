@@ -17,9 +17,11 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 # Real runtimes for the conformance tests: Debian 12's runc and crun here, Debian 13's in a
-# chroot (tools/runtimes.sh; idempotent, fast when everything is present).
+# chroot (tools/runtimes.sh); Debian 12's containerd, docker.io and podman for the RuntimeDefault
+# proof (tools/engines.sh, no daemon started). Both idempotent, fast when everything is present.
 if [ "$(id -u)" = 0 ] && [ "${SECCOMP_KIT_NO_RUNTIMES:-0}" != 1 ]; then
   bash "$(dirname "$0")/runtimes.sh"
+  bash "$(dirname "$0")/engines.sh"
 fi
 # qemu-user-static and Debian's arm64/i386 busybox-static for the porting proof (no foreign
 # architecture is added to the system).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from seccomp_kit.cli._common import (
     libseccomp_option,
     load_profile,
     note,
+    parse_arch_value,
     runtime_option,
     stdin_or,
     target_kwargs,
@@ -22,9 +24,25 @@ from seccomp_kit.errors import SeccompKitError, ValidationFailedError
 
 if TYPE_CHECKING:
     from seccomp_kit.diagnostics import Diagnostic
-    from seccomp_kit.kubernetes import PodReport
+    from seccomp_kit.kubernetes import EffectiveReport, PodReport
+    from seccomp_kit.model import Arch
 
 __all__ = ["install_command", "k8s_group"]
+
+_KUBELET_ROOT = click.option(
+    "--root",
+    type=DIRECTORY,
+    default=None,
+    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
+)
+_SECCOMP_DEFAULT = click.option(
+    "--seccomp-default",
+    is_flag=True,
+    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
+)
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 
 
 def _fail_validation(exc: ValidationFailedError, what: str) -> None:
@@ -176,26 +194,14 @@ def import_command(
 
 @k8s_group.command("check")
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--root",
-    type=DIRECTORY,
-    default=None,
-    help="Kubelet seccomp root to find Localhost profiles in.  [default: /var/lib/kubelet/seccomp]",
-)
-@click.option(
-    "--seccomp-default",
-    is_flag=True,
-    help="The kubelet runs with SeccompDefault: containers without a profile get RuntimeDefault.",
-)
+@_KUBELET_ROOT
+@_SECCOMP_DEFAULT
 @click.option(
     "--level",
     type=click.Choice(["baseline", "restricted", "privileged"]),
     default="baseline",
     show_default=True,
-    help="Pod Security level whose seccomp violations are errors (exit 1).",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    help="Pod Security level whose seccomp and capability violations are errors (exit 1).",
 )
 @runtime_option
 @libseccomp_option
@@ -210,7 +216,8 @@ def check_command(  # noqa: PLR0917
     runtime: str,
     libseccomp: str,
 ) -> None:
-    """Which seccomp profile every container in MANIFESTS gets, with Pod Security verdicts.
+    """Which seccomp profile every container in MANIFESTS gets, with Pod Security verdicts
+    (seccomp and capabilities).
 
     Exit status: 0 nothing wrong, 1 errors found, 2 a manifest could not be read or parsed.
     """
@@ -245,12 +252,125 @@ def check_command(  # noqa: PLR0917
         containers = sum(len(p.containers) for p in pods)
         baseline = sum(1 for p in pods if p.baseline)
         restricted = sum(1 for p in pods if p.restricted)
+        caps_baseline = sum(1 for p in pods if p.capabilities_baseline)
+        caps_restricted = sum(1 for p in pods if p.capabilities_restricted)
         errors = sum(1 for d in diags if d.is_error)
         click.echo(
             f"{len(pods)} pod(s), {containers} container(s): Pod Security baseline"
             f" {baseline}/{len(pods)} pass, restricted {restricted}/{len(pods)} pass;"
-            f" {errors} error(s)"
+            f" capabilities: baseline {caps_baseline}/{len(pods)} pass, restricted"
+            f" {caps_restricted}/{len(pods)} pass; {errors} error(s)"
         )
     if unreadable:
         ctx.exit(2)
     ctx.exit(1 if has_errors(diags) else 0)
+
+
+@k8s_group.command("effective")
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--engine",
+    default="containerd",
+    show_default=True,
+    help="The nodes' container engine: containerd, cri-o, docker or podman, optionally"
+    " @VERSION (default: the newest modelled).",
+)
+@click.option(
+    "--arch",
+    default=None,
+    callback=parse_arch_value,
+    help="The nodes' architecture.  [default: this machine's]",
+)
+@click.option("--kernel", default=None, help="The nodes' kernel release, X.Y (for minKernel).")
+@_KUBELET_ROOT
+@_SECCOMP_DEFAULT
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write each container's profile as DIR/<kind>-<name>-<container>.json.",
+)
+@_FORMAT
+@click.pass_context
+def effective_command(  # noqa: PLR0917
+    ctx: click.Context,
+    manifests: tuple[Path, ...],
+    engine: str,
+    arch: Arch | None,
+    kernel: str | None,
+    root: Path | None,
+    seccomp_default: bool,
+    out: Path | None,
+    fmt: str,
+) -> None:
+    """The effective capabilities and seccomp profile of every container in MANIFESTS, on
+    nodes running ENGINE.
+
+    Exit status: 0 nothing wrong, 1 errors found in the manifests, 2 a manifest could not be
+    read or an option is wrong (unmodelled engine, version or architecture).
+    """
+    from seccomp_kit.diagnostics import render_text
+    from seccomp_kit.kubernetes import DEFAULT_ROOT, effective_manifests, write_profiles
+
+    try:
+        report = effective_manifests(
+            [stdin_or(m) for m in manifests],
+            engine=engine,
+            arch=arch,
+            kernel=kernel,
+            root=DEFAULT_ROOT if root is None else root,
+            seccomp_default=seccomp_default,
+        )
+        written = write_profiles(report, out) if out is not None else []
+    except SeccompKitError as exc:
+        click.echo(f"seccomp-kit: {exc}", err=True)
+        ctx.exit(2)
+    if fmt == "json":
+        data = {
+            "engine": report.engine.label,
+            "runtime": report.engine.runtime,
+            "arch": report.arch.value,
+            "kernel": report.kernel,
+            "containers": [c.to_json() for c in report.containers],
+            "diagnostics": [d.to_json() for d in report.diagnostics],
+        }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for line in _effective_text(report, {p.name: p for p in written}):
+            click.echo(line)
+        for line in render_text(report.diagnostics):
+            click.echo(line, err=True)
+    ctx.exit(1 if report.has_errors else 0)
+
+
+def _effective_text(report: EffectiveReport, written: dict[str, Path]) -> list[str]:
+    engine = report.engine
+    lines = [
+        f"# {engine.label} (runs {engine.runtime}), {report.arch.value}"
+        + (f", kernel {report.kernel}" if report.kernel else "")
+        + f"; default capabilities: {_caps(engine.capabilities)}"
+    ]
+    for c in report.containers:
+        ns = f"{c.namespace}/" if c.namespace else ""
+        lines.append(f"{c.kind} {ns}{c.name} {c.container_kind} {c.container!r}: {c.source}")
+        lines.append(f"  capabilities: {_caps(c.capabilities)}")
+        quiet = [
+            ch.capability.removeprefix("CAP_") for ch in c.changes if not ch.opened + ch.closed
+        ]
+        lines += [f"  {ch.describe()}" for ch in c.changes if ch.opened or ch.closed]
+        if quiet:
+            lines.append(f"  no syscall changes with: {', '.join(quiet)}")
+        if c.profile is None:
+            lines.append("  profile: none (no seccomp filter)")
+        else:
+            allowed = len({n for r in c.profile.syscalls for n in r.names})
+            where = written.get(c.file_name)
+            lines.append(
+                f"  profile: {len(c.profile.syscalls)} rule(s) naming {allowed} syscall(s)"
+                + (f" -> {where}" if where else "")
+            )
+    return lines
+
+
+def _caps(caps: tuple[str, ...]) -> str:
+    return ", ".join(c.removeprefix("CAP_") for c in caps) or "none"

@@ -1,7 +1,8 @@
-"""The JSON Schemas and ready profiles shipped with seccomp_kit.
+"""The JSON Schemas, ready profiles and engine defaults shipped with seccomp_kit.
 
-In a wheel they live inside the package (``seccomp_kit/schemas``, ``seccomp_kit/profiles``);
-in a source checkout or editable install they are the top-level ``schemas/`` and ``profiles/``.
+In a wheel they live inside the package (``seccomp_kit/schemas``, ``seccomp_kit/profiles``,
+``seccomp_kit/engines``); in a source checkout or editable install they are the top-level
+``schemas/``, ``profiles/`` and ``engines/``.
 Both are read through :mod:`importlib.resources` traversables.
 """
 
@@ -11,7 +12,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-__all__ = ["profile_names", "profiles_dir", "read_profile_text", "schemas_dir"]
+__all__ = ["engines_dir", "profile_names", "profiles_dir", "read_profile_text", "schemas_dir"]
 
 
 def _dir(name: str) -> Traversable:
@@ -30,6 +31,11 @@ def schemas_dir() -> Traversable:
 
 def profiles_dir() -> Traversable:
     return _dir("profiles")
+
+
+def engines_dir() -> Traversable:
+    """Container engines' default profiles and capability sets (``<engine>-<version>.json``)."""
+    return _dir("engines")
 
 
 def profile_names() -> list[str]:

@@ -32,6 +32,7 @@ import attrs
 from seccomp_kit.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from seccomp_kit.errors import InputError, JSONPath, SeccompKitError, json_path
 from seccomp_kit.kubernetes._install import DEFAULT_ROOT, check_localhost_path, resolve_under_root
+from seccomp_kit.kubernetes._podsecurity import baseline_problems, restricted_problems
 from seccomp_kit.kubernetes._yaml import YamlDocument, load_documents
 
 __all__ = [
@@ -140,8 +141,14 @@ class PodReport:
     path: JSONPath
     containers: tuple[ContainerProfile, ...]
     baseline: bool
+    """Pod Security baseline's seccomp rule holds (``capabilities_baseline``: its capability
+    rule)."""
     restricted: bool
+    """Pod Security restricted's seccomp rule holds (``capabilities_restricted``: its capability
+    rule)."""
     windows: bool = False
+    capabilities_baseline: bool = True
+    capabilities_restricted: bool = True
 
     @property
     def label(self) -> str:
@@ -378,8 +385,18 @@ class _Checker:
         # Fields after the API server's annotation -> field copy: what Pod Security judges.
         pod_synced = pod_field or pod_ann
         synced: list[tuple[str, _Declared | None]] = []
+        caps_found: list[tuple[str, JSONPath, list[str], list[str]]] = []
         for cname, ckind, cpath, cdata in containers:
             sc = cdata.get("securityContext")
+            caps = sc.get("capabilities") if isinstance(sc, dict) else None
+            caps_found.append(
+                (
+                    f"{ckind} {cname!r}",
+                    (*cpath, "securityContext", "capabilities"),
+                    baseline_problems(caps),
+                    restricted_problems(caps),
+                )
+            )
             field = self.field(
                 sc, (*cpath, "securityContext", "seccompProfile"), where, f"{ckind} {cname!r}"
             )
@@ -403,6 +420,7 @@ class _Checker:
         baseline, restricted = self.verdicts(
             where, spec_path=spec_path, pod=pod_synced, containers=synced, windows=windows
         )
+        caps_baseline, caps_restricted = self.capability_verdicts(where, caps_found, windows)
         self.place(first, kind=kind, name=name, namespace=namespace, containers=results)
         self.pods.append(
             PodReport(
@@ -416,6 +434,8 @@ class _Checker:
                 baseline=baseline,
                 restricted=restricted,
                 windows=windows,
+                capabilities_baseline=caps_baseline,
+                capabilities_restricted=caps_restricted,
             )
         )
 
@@ -782,6 +802,37 @@ class _Checker:
                 f"{where}: meets the seccomp rules of Pod Security baseline and restricted",
                 spec_path,
             )
+        return baseline, restricted
+
+    def capability_verdicts(
+        self,
+        where: str,
+        found: Sequence[tuple[str, JSONPath, list[str], list[str]]],
+        windows: bool,
+    ) -> tuple[bool, bool]:
+        """Pod Security's capability rules (K8S054 baseline, K8S055 restricted)."""
+        baseline = restricted = True
+        strict = self.level in ("baseline", "restricted")
+        for who, path, base_bad, restricted_bad in found:
+            if base_bad:
+                baseline = False
+                self.report(
+                    Severity.ERROR if strict else Severity.WARNING,
+                    "K8S054",
+                    f"{where}: violates Pod Security baseline: {who} {'; '.join(base_bad)}",
+                    path,
+                    suggestion="add only AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL,"
+                    " MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT",
+                )
+            if restricted_bad and not windows:
+                restricted = False
+                self.report(
+                    Severity.ERROR if self.level == "restricted" else Severity.WARNING,
+                    "K8S055",
+                    f"{where}: violates Pod Security restricted: {who} {'; '.join(restricted_bad)}",
+                    path,
+                    suggestion="set capabilities.drop: [ALL]; add at most NET_BIND_SERVICE",
+                )
         return baseline, restricted
 
 

@@ -201,7 +201,8 @@ def test_check_text_output_and_exit_1_for_errors(tmp_path: Path) -> None:
     assert any("K8S030" in line and "profiles/missing.json" in line for line in lines)
     assert any("container 'web' runs Localhost profiles/web.json" in line for line in lines)
     assert lines[-1] == (
-        "7 pod(s), 11 container(s): Pod Security baseline 6/7 pass, restricted 4/7 pass; 2 error(s)"
+        "7 pod(s), 11 container(s): Pod Security baseline 6/7 pass, restricted 4/7 pass;"
+        " capabilities: baseline 7/7 pass, restricted 0/7 pass; 2 error(s)"
     )
 
 
@@ -247,7 +248,11 @@ def test_check_exit_0_for_a_clean_manifest_and_stdin(tmp_path: Path) -> None:
     )
     done = run("k8s", "check", "-", stdin=text)
     assert done.returncode == 0, done.stdout
-    assert "restricted 1/1 pass; 0 error(s)" in done.stdout
+    # The seccomp rules pass; restricted's capability rule wants drop: [ALL].
+    assert (
+        "restricted 1/1 pass; capabilities: baseline 1/1 pass, restricted 0/1 pass; 0 error(s)"
+        in done.stdout
+    )
     done = run(
         "k8s",
         "check",

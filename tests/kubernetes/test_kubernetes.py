@@ -847,7 +847,8 @@ def test_restricted_needs_the_pod_or_every_container_including_init_and_ephemera
 def test_levels_decide_which_violations_are_errors(tmp_path: Path) -> None:
     text = _pod({"containers": [{"name": "c"}]})
     assert _codes(_check_text(tmp_path, text)) == []
-    assert _codes(_check_text(tmp_path, text, level="restricted")) == ["K8S051"]
+    # Restricted also wants drop: [ALL] (K8S055, the capability rule beside the seccomp one).
+    assert _codes(_check_text(tmp_path, text, level="restricted")) == ["K8S051", "K8S055"]
     unconfined = _pod({"securityContext": UNC, "containers": [{"name": "c"}]})
     assert _codes(_check_text(tmp_path, unconfined, level="privileged")) == []
     assert "K8S050" in _codes(_check_text(tmp_path, unconfined, level="privileged"), "warning")
