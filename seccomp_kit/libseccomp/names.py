@@ -97,10 +97,22 @@ def resolved_number(lib: LibseccompModel, arch: Arch, name: str) -> int | None:
 
 
 @cache
-def placement(lib: LibseccompModel, arch: Arch, name: str) -> Placement | None:
-    """Where ``lib`` places a rule for ``name`` on ``arch``; None for a name it does not know
-    at all (the runtime drops it everywhere). Raises KeyError for an architecture it does not
-    know (see :func:`knows_arch`)."""
+def placement(
+    lib: LibseccompModel, arch: Arch, name: str, native: Arch | None = None
+) -> Placement | None:
+    """Where ``lib`` places a rule for ``name`` on ``arch`` of a filter built on ``native`` (the
+    runtime's host: runtimes resolve names there); None for a name it does not know at all (the
+    runtime drops it everywhere). Raises KeyError for an architecture it does not know (see
+    :func:`knows_arch`).
+
+    A name without a number on ``native`` is handed over as its pseudo number, which
+    libseccomp turns back into a name to place it elsewhere: where two names share that pseudo
+    number, the rule lands on the one libseccomp finds first
+    (:attr:`~seccomp_kit.libseccomp.targets.LibseccompModel.pseudo_aliases`)."""
+    if native is not None and arch is not native and lib.pseudo_aliases:
+        alias = dict(lib.pseudo_aliases).get(name)
+        if alias is not None and _resolve(lib, libseccomp_arch_name(native), name) < -1:
+            name = alias
     arch_name = libseccomp_arch_name(arch)
     nr = _resolve(lib, arch_name, name)
     if nr == -1 and not knows_name(lib, name):

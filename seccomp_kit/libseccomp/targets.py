@@ -94,6 +94,10 @@ class LibseccompModel:
     so the section compares the architecture value instead (measured in 2.5.4 and 2.6.0)."""
     api_level: int
     note: str = ""
+    pseudo_aliases: tuple[tuple[str, str], ...] = ()
+    """Names whose pseudo number (on an architecture without them) another name shares: a
+    rule added by such a name on a host that lacks it is translated to the other architectures
+    as the name libseccomp finds first for that number (measured)."""
 
     @property
     def label(self) -> str:
@@ -160,9 +164,14 @@ LIBSECCOMP_MODELS: tuple[LibseccompModel, ...] = (
         pseudo_section_bug=True,
         api_level=6,
         note="as Debian 12 builds it: its name table is upstream 2.5.5's",
+        pseudo_aliases=(("sys_debug_setcontext", "switch_endian"),),
     ),
     LibseccompModel(
-        (2, 6, 0), "seccomp_kit.libseccomp._names_2_6_0", pseudo_section_bug=True, api_level=7
+        (2, 6, 0),
+        "seccomp_kit.libseccomp._names_2_6_0",
+        pseudo_section_bug=True,
+        api_level=7,
+        pseudo_aliases=(("switch_endian", "sys_debug_setcontext"),),
     ),
 )
 # Versions that resolve and generate exactly like a modelled one.

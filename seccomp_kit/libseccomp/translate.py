@@ -388,7 +388,7 @@ class _Placer:
         if self.by_number:
             numbers = tuple((a, nr) for a, t in self.tables if (nr := t.number(name)) is not None)
             return (numbers, ()) if numbers else SkipReason.UNKNOWN_NAME
-        spots = [(a, placement(self.lib, a, name)) for a in self.arches]
+        spots = [(a, placement(self.lib, a, name, self.arches[0])) for a in self.arches]
         if any(p is None for _, p in spots):
             return (
                 SkipReason.UNRESOLVED if name in syscalls.all_names() else SkipReason.UNKNOWN_NAME
