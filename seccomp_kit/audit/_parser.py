@@ -24,6 +24,10 @@ None.
 ...         'syscall=12 compat=0 ip=0x7f997767bc47 code=0x7ffc0000')
 >>> [(e.pid, e.arch.value, e.syscall, e.action.value) for e in parse([line])]
 [(6463, 'SCMP_ARCH_X86_64', 'brk', 'SCMP_ACT_LOG')]
+
+Why one file of this length: the careful path and the fast path must account for every byte
+the same way (serials, duplicates, loss notes); keeping them beside each other is what keeps
+them from drifting apart (events and their accounting are in :mod:`._events`).
 """
 
 from __future__ import annotations

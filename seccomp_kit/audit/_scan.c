@@ -1,5 +1,8 @@
 /* seccomp_kit.audit._scan: the fast path of seccomp_kit.audit.AuditParser.parse_block, in C.
  *
+ * One file of this length because a CPython extension module is one translation unit here
+ * (hatch_build.py compiles one source); the scanner's parts share its static caches.
+ *
  * The rule this file lives by: it only ever does what the Python fast path would do, and only
  * for lines it is certain about. Every other line (a cache miss, a stamp that is not plain
  * (_stamp.py), a long serial, an odd ip=, journald JSON, a note, junk) is handed back to

@@ -17,6 +17,10 @@ Pod Security Standards (``pod-security-admission``, checks ``seccompProfile_base
 baseline forbids an explicit ``Unconfined`` anywhere; restricted needs ``RuntimeDefault`` or
 ``Localhost`` on the pod, or on every container (init and ephemeral included), and no container
 may set anything else. Windows pods are exempt from the restricted seccomp check.
+
+Why one file of this length: the resolution above is one walk over each workload (pod fields,
+annotations, every container kind) that the verdicts, the Localhost checks and the JSON
+fields all read from; the YAML loading, installing and SPO handling live in their own modules.
 """
 
 from __future__ import annotations

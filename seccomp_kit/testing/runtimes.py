@@ -4,7 +4,7 @@ Standard library only (it is also executed as a script: the ``createRuntime`` ho
 tracer, see below), Linux x86_64 only, needs root. ``tools/runtimes.sh`` installs what it uses.
 
 Builds (:func:`available_builds`)
-    * this host's (Debian 12) ``runc`` and ``crun`` from ``$PATH``;
+    * the host's own (Debian 12) ``runc`` and ``crun`` from ``$PATH``;
     * Debian 13 ("trixie") ``runc`` and ``crun`` from the mmdebstrap chroot at
       ``$SECCOMP_KIT_TRIXIE_ROOT`` (default ``/var/cache/seccomp-kit/trixie``). They need trixie's
       libc, and run without ``chroot``, so bundle paths work unchanged: crun through the
@@ -36,9 +36,9 @@ Reading back what a runtime loaded (:func:`loaded_filters`)
     ``PTRACE_SECCOMP_GET_FILTER`` and its flags with ``PTRACE_SECCOMP_GET_METADATA``, writes
     them as JSON into the bundle and detaches; the runtime then finishes as usual.
     Only the init's main thread is traced: ``runc init`` runs with ``runtime.LockOSThread`` on
-    its main thread and execs from it; crun's init is single-threaded. There is no Yama here
-    (no ``/proc/sys/kernel/yama``); the tracer is root in the initial user namespace, which also
-    covers runc init's ``PR_SET_DUMPABLE 0``. ``PTRACE_SECCOMP_GET_FILTER`` needs
+    its main thread and execs from it; crun's init is single-threaded. The tracer is root in the
+    initial user namespace, which covers runc init's ``PR_SET_DUMPABLE 0`` (a Yama
+    ``ptrace_scope`` of 3 would forbid the attach). ``PTRACE_SECCOMP_GET_FILTER`` needs
     ``CONFIG_CHECKPOINT_RESTORE`` and a tracer that is itself not under seccomp.
     A task killed by seccomp (``SECCOMP_RET_KILL_*``) is marked ``SECCOMP_MODE_DEAD`` and
     ``PTRACE_SECCOMP_GET_FILTER`` then fails with EINVAL even at its exit stop; with
@@ -50,7 +50,7 @@ Reading back what a runtime loaded (:func:`loaded_filters`)
     the task has; the last one is the most recently installed.
 
 Quirks
-    * crun (1.8.1 and 1.21) on this host's hybrid cgroup layout (v1 controllers plus cgroup2 at
+    * crun (1.8.1 and 1.21) on a hybrid cgroup layout (v1 controllers plus cgroup2 at
       ``/sys/fs/cgroup/unified``) prints "cgroups in hybrid mode not supported, drop all
       controllers from cgroupv2" and exits 1. Every crun call therefore runs as ``unshare -m sh
       -c 'umount /sys/fs/cgroup/unified; exec crun ...'`` when that mount exists. runc needs
@@ -64,6 +64,9 @@ Quirks
       The container's stdout/stderr are the runtime's: ``stderr`` holds the runtime's JSON log
       lines (parsed into ``messages``/``warnings``/``error``) and the container's own output
       (``container_stderr``).
+
+Why one file of this length: the file is also the ``createRuntime`` hook and its tracer,
+executed as a script with the standard library only, so it cannot import a sibling module.
 """
 
 from __future__ import annotations
