@@ -157,8 +157,16 @@ def for_this_host(profile: Profile, capabilities: Sequence[str] = ()) -> Profile
 __all__ += ["for_this_host"]
 
 
-def _prepare(profile: Profile, runtime: str, report: bool, capabilities: Sequence[str]) -> Prepared:
-    compiled = compile_profile(for_this_host(profile, capabilities), runtime=runtime)
+def _prepare(
+    profile: Profile,
+    runtime: str,
+    report: bool,
+    capabilities: Sequence[str],
+    libseccomp: str = "installed",
+) -> Prepared:
+    compiled = compile_profile(
+        for_this_host(profile, capabilities), runtime=runtime, libseccomp=libseccomp
+    )
     if compiled.load_flags & FILTER_FLAG_NEW_LISTENER:
         raise InputError(
             "the profile uses SCMP_ACT_NOTIFY, which needs a seccomp agent listening on the"
@@ -174,6 +182,7 @@ def run(
     argv: Sequence[str],
     *,
     runtime: str = ...,
+    libseccomp: str = ...,
     report: Literal[False] = ...,
     capabilities: Sequence[str] = ...,
     timeout: float | None = ...,
@@ -186,6 +195,7 @@ def run(
     argv: Sequence[str],
     *,
     runtime: str = ...,
+    libseccomp: str = ...,
     report: Literal[True],
     capabilities: Sequence[str] = ...,
     timeout: float | None = ...,
@@ -197,6 +207,7 @@ def run(
     argv: Sequence[str],
     *,
     runtime: str = "runc",
+    libseccomp: str = "installed",
     report: bool = False,
     capabilities: Sequence[str] = (),
     timeout: float | None = None,
@@ -217,7 +228,7 @@ def run(
     path = shutil.which(argv[0])
     if path is None:
         raise InputError(f"command not found: {argv[0]}")
-    prepared = _prepare(profile, runtime, report, capabilities)
+    prepared = _prepare(profile, runtime, report, capabilities, libseccomp)
     audit = _Audit() if report else None
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     watchdog = Watchdog()
@@ -339,6 +350,7 @@ def run_callable(
     func: Callable[..., Any],
     *args: Any,
     runtime: str = "runc",
+    libseccomp: str = "installed",
     report: bool | None = None,
     timeout: float = 300.0,
     capabilities: Sequence[str] = (),
@@ -352,7 +364,7 @@ def run_callable(
     """
     if report is None:
         report = os.geteuid() == 0
-    prepared = _prepare(profile, runtime, report, capabilities)
+    prepared = _prepare(profile, runtime, report, capabilities, libseccomp)
     audit = _Audit() if report else None
     shared = mmap.mmap(-1, _RESULT_BYTES, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
     header = (ctypes.c_int64 * 4).from_buffer(shared)  # state, length, session, setup errno
