@@ -11,11 +11,12 @@ import click
 from seccomp_kit.cli._common import (
     DIRECTORY,
     Host,
+    arch_option,
     host_options,
+    kernel_option,
     libseccomp_option,
     load_profile,
     note,
-    parse_arch_value,
     runtime_option,
     stdin_or,
     target_kwargs,
@@ -203,6 +204,7 @@ def import_command(
     show_default=True,
     help="Pod Security level whose seccomp and capability violations are errors (exit 1).",
 )
+@_FORMAT
 @runtime_option
 @libseccomp_option
 @click.pass_context
@@ -275,13 +277,8 @@ def check_command(  # noqa: PLR0917
     help="The nodes' container engine: containerd, cri-o, docker or podman, optionally"
     " @VERSION (default: the newest modelled).",
 )
-@click.option(
-    "--arch",
-    default=None,
-    callback=parse_arch_value,
-    help="The nodes' architecture.  [default: this machine's]",
-)
-@click.option("--kernel", default=None, help="The nodes' kernel release, X.Y (for minKernel).")
+@arch_option
+@kernel_option
 @_KUBELET_ROOT
 @_SECCOMP_DEFAULT
 @click.option(
