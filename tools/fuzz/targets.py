@@ -241,7 +241,8 @@ def _commands(file: str, tmp: str, out: str) -> list[list[str]]:
 
 def cli(data: bytes) -> None:
     """One subcommand (chosen by the first byte, the output path by the second) on a file
-    holding the rest: exit status 0, 1 or 2, and never a traceback."""
+    holding the rest: exit status 0, 1 or 2 (3: ``record`` found nothing to record), and never
+    a traceback."""
     from seccomp_kit.cli import main
 
     if len(data) < 2:
@@ -268,7 +269,8 @@ def cli(data: bytes) -> None:
             os.chdir(cwd)
         stderr.flush()
         errors = stderr.buffer.getvalue().decode("utf-8")
-        if code not in (0, 1, 2, None) or "Traceback" in errors:
+        allowed = (0, 1, 2, 3, None) if argv[0] == "record" else (0, 1, 2, None)
+        if code not in allowed or "Traceback" in errors:
             raise Fault(f"{argv}: exit {code!r}: {errors[-300:]}")
 
 
