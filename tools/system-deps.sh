@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 ldconfig -p | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v strace >/dev/null || need+=(strace)
+command -v jq >/dev/null || need+=(jq)  # the docs' examples pipe JSON through jq
 command -v sysctl >/dev/null || need+=(procps)
 command -v cc >/dev/null || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then

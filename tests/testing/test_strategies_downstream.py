@@ -79,7 +79,9 @@ def test_other_strategies(strategy):
 @pytest.mark.slow
 @pytest.mark.timeout(3600)  # a wheel build, a virtual environment and some 50 small suites
 @pytest.mark.xfail(
-    strict=True,
+    # Not strict: whether a slow draw trips the health check depends on the machine's load, so
+    # the test passes on some runs while item 10 is open.
+    strict=False,
     reason="issue 16 item 10 is open: some profiles() combinations still trip too_slow"
     " (benchmarks/README.md, 'Hypothesis strategies'); remove this marker when it passes",
 )
