@@ -1,8 +1,8 @@
 """Run the documentation's examples: every ```python block is executed and every ```console
 block's ``$ command`` lines are run, their output compared with what the page shows.
 
-One page is one session: its blocks run in order in a fresh directory (with ``profiles/`` from
-the repository beside them), Python blocks share one namespace, and console commands see the
+One page is one session: its blocks run in order in a fresh directory (with a copy of ``profiles/``
+from the repository beside them), Python blocks share one namespace, and console commands see the
 files earlier blocks wrote. In expected output a line ``...`` stands for any number of lines and
 ``...`` inside a line for any text; ``$ echo $?`` prints the previous command's status.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -96,7 +97,8 @@ class Session:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        (workdir / "profiles").symlink_to(ROOT / "profiles")
+        # a copy, so an example that writes there never touches the checkout
+        shutil.copytree(ROOT / "profiles", workdir / "profiles")
         bindir = str(Path(sys.executable).parent)
         self.env = {
             **os.environ,
