@@ -97,30 +97,14 @@ class ExactCode:
 
     def run_all(self, audit: int, nr: int, args: Sequence[int]) -> int:
         """The whole program's return value for one syscall (from its first instruction)."""
-        ops = self.ops
-        words = self._words(audit, nr, args)
-        pc = 0
-        a = 0
-        while True:
-            code, t, f, k = ops[pc]
-            if code == _LD_ABS:
-                a = words[k >> 2]
-                pc += 1
-            elif code == _AND_K:
-                a &= k
-                pc += 1
-            elif code == _JA:
-                pc = t
-            elif code == _RET:
-                return k
-            else:
-                pc = t if _test(code, a, k) else f
+        return self._execute(0, self._words(audit, nr, args))
 
     def run(self, head: int, args: Sequence[int]) -> int:
         """The return value of the chain starting at ``head`` for ``args``."""
+        return self._execute(head, self._words(0, 0, args))
+
+    def _execute(self, pc: int, words: Sequence[int]) -> int:
         ops = self.ops
-        words = self._words(0, 0, args)
-        pc = head
         a = 0
         while True:
             code, t, f, k = ops[pc]
