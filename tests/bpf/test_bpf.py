@@ -189,7 +189,9 @@ def programs(draw: st.DrawFn) -> list[Instruction]:
         jt = jf = 0
         k = draw(st.one_of(st.integers(0, 0xFFFF_FFFF), st.integers(0, 40)))
         if code == bpf.LD_W_ABS:
-            k = draw(st.integers(0, 15)) * 4
+            # nr, arch and the args; not instruction_pointer (offsets 8 and 12): the harness's
+            # syscall site decides it, so no event can pin it for the emulator.
+            k = draw(st.sampled_from([0, 4, *range(16, 64, 4)]))
         elif code in (bpf.ST, bpf.STX, bpf.LD_MEM):
             k = draw(st.integers(0, 3))
         elif code in (0x64, 0x74):
