@@ -40,7 +40,9 @@ from seccomp_kit.algebra._core import (
     ret_action,
     value_of,
 )
+from seccomp_kit.algebra._target import TargetView, as_target, view
 from seccomp_kit.io import ProfileSource, as_profile
+from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.model import Action, Arch, ArgCondition, Operator, Profile
 from seccomp_kit.syscalls import table
 from seccomp_kit.syscalls.arches import arch_info, native_arch, parse_arch
@@ -62,6 +64,8 @@ MAX_EXAMPLES = 4096
 """Argument tuples evaluated per syscall at most (beyond, the first ones in order)."""
 
 _RUNS = (Action.ALLOW, Action.LOG)
+_ENOSYS = 0x0005_0026  # SCMP_ACT_ERRNO(ENOSYS)
+_STUB = "enosys-stub"  # DecidedBy.ENOSYS_STUB, without importing the matcher up front
 
 
 def _runs(ret: int) -> bool:
@@ -111,6 +115,9 @@ class ProfileDiff:
     only_in_b: tuple[Arch, ...] = ()
     settings: tuple[tuple[str, str, str], ...] = ()
     """(field, a's value, b's value) for flags and listener settings that differ."""
+    target: str | None = None
+    """The runtime and libseccomp the answer is for (``runtime=``/``libseccomp=``); None for
+    the profiles on their own terms."""
 
     def __bool__(self) -> bool:
         return bool(self.syscalls or self.only_in_a or self.only_in_b or self.settings)
@@ -119,6 +126,7 @@ class ProfileDiff:
         """JSON-ready form."""
         return {
             "equal": not self,
+            "target": self.target,
             "architectures": {
                 "only_in_a": [a.value for a in self.only_in_a],
                 "only_in_b": [a.value for a in self.only_in_b],
@@ -151,6 +159,8 @@ class ProfileDiff:
         return "".join(self._lines())
 
     def _lines(self) -> Iterator[str]:
+        if self.target is not None:
+            yield f"as {self.target}:\n"
         if not self:
             yield "no difference in effect\n"
             return
@@ -179,15 +189,32 @@ class ProfileDiff:
                 )
 
 
-def diff(a: ProfileSource, b: ProfileSource, *, arch: Arch | str | None = None) -> ProfileDiff:
+def diff(
+    a: ProfileSource,
+    b: ProfileSource,
+    *,
+    arch: Arch | str | None = None,
+    runtime: str | Target | None = None,
+    libseccomp: str | None = None,
+) -> ProfileDiff:
     """What changes from ``a`` to ``b``, per architecture and syscall.
 
     ``arch`` limits the comparison to one architecture; by default every architecture either
     profile lists is compared (the native one when neither lists any).
+
+    ``runtime``/``libseccomp`` (see :func:`~seccomp_kit.libseccomp.targets.target`) compare
+    what that target loads on a host of ``arch`` (default: this machine): a profile it refuses
+    is an error, a name its libseccomp cannot resolve gets the default action. Without them the
+    profiles are compared on their own terms (every name by seccomp_kit's tables).
     """
     a, b = as_profile(a), as_profile(b)
+    tgt = as_target(runtime, libseccomp)
+    native = native_arch() if arch is None or tgt is None else parse_arch(arch)
+    views: tuple[TargetView | None, TargetView | None] = (None, None)
+    if tgt is not None:
+        views = (view(a, tgt, native, _name(a, "a")), view(b, tgt, native, _name(b, "b")))
+        a, b = views[0].profile, views[1].profile
     ana_a, ana_b = analyze(a), analyze(b)
-    native = native_arch()
     listed_a = {parse_arch(x) for x in a.all_architectures()} | {native}
     listed_b = {parse_arch(x) for x in b.all_architectures()} | {native}
     if arch is not None:
@@ -200,7 +227,7 @@ def diff(a: ProfileSource, b: ProfileSource, *, arch: Arch | str | None = None) 
     for target in arches:
         if target in only_a or target in only_b:
             continue
-        changes.extend(_diff_arch(target, a, b, ana_a, ana_b))
+        changes.extend(_diff_arch(target, a, b, ana_a, ana_b, host=(tgt, native), views=views))
     settings = []
     if set(a.flags) != set(b.flags):
         settings.append(("flags", _flags(a), _flags(b)))
@@ -211,7 +238,20 @@ def diff(a: ProfileSource, b: ProfileSource, *, arch: Arch | str | None = None) 
         x, y = getattr(a, field), getattr(b, field)
         if x != y:
             settings.append((key, repr(x), repr(y)))
-    return ProfileDiff(tuple(changes), only_a, only_b, tuple(settings))
+    label = None if tgt is None else tgt.label
+    return ProfileDiff(tuple(changes), only_a, only_b, tuple(settings), label)
+
+
+def _name(profile: Profile, fallback: str) -> str:
+    return profile.source.name if profile.source is not None else fallback
+
+
+def _in_effect(analysis: Analysis, tv: TargetView | None, arch: Arch) -> Analysis:
+    """``analysis`` without the names ``tv``'s target does not place on ``arch``."""
+    if tv is None:
+        return analysis
+    effects = {n: e for n, e in analysis.effects.items() if tv.in_effect(arch, n)}
+    return attrs.evolve(analysis, effects=effects)
 
 
 def _flags(p: Profile) -> str:
@@ -219,22 +259,35 @@ def _flags(p: Profile) -> str:
 
 
 def _diff_arch(
-    target: Arch, a: Profile, b: Profile, ana_a: Analysis, ana_b: Analysis
+    target: Arch,
+    a: Profile,
+    b: Profile,
+    ana_a: Analysis,
+    ana_b: Analysis,
+    *,
+    host: tuple[Target | None, Arch],
+    views: tuple[TargetView | None, TargetView | None],
 ) -> Iterator[SyscallChange]:
     tbl = table(target)
+    ana_a, ana_b = _in_effect(ana_a, views[0], target), _in_effect(ana_b, views[1], target)
     bits = arch_info(target).bits
-    if ana_a.default == ana_b.default:
+    # runc's ENOSYS stub answers for numbers above the highest name, whatever the rules say.
+    stubs = host[0] is not None and host[0].runtime is not None and host[0].runtime.enosys_stub
+    if ana_a.default == ana_b.default and not stubs:
         names: Sequence[str] = sorted(
             n for n in set(ana_a.effects) | set(ana_b.effects) if n in tbl
         )
     else:
         names = sorted(tbl.by_name)
-    side_a, side_b = _Side(a, ana_a, target), _Side(b, ana_b, target)
+    side_a, side_b = _Side(a, ana_a, target, host), _Side(b, ana_b, target, host)
     for name in names:
         ea, eb = ana_a.effects.get(name), ana_b.effects.get(name)
+        nr = tbl.by_name[name]
+        if stubs:
+            ea = _ENOSYS if side_a.stubbed(nr) else ea
+            eb = _ENOSYS if side_b.stubbed(nr) else eb
         if ea == eb and ana_a.default == ana_b.default:
             continue
-        nr = tbl.by_name[name]
         if not isinstance(ea, (Cond, Opaque)) and not isinstance(eb, (Cond, Opaque)):
             va = ana_a.default if ea is None else ea
             vb = ana_b.default if eb is None else eb
@@ -260,8 +313,11 @@ def _diff_arch(
 class _Side:
     """One profile's values on one architecture (the matcher only for opaque syscalls)."""
 
-    def __init__(self, profile: Profile, analysis: Analysis, arch: Arch) -> None:
+    def __init__(
+        self, profile: Profile, analysis: Analysis, arch: Arch, host: tuple[Target | None, Arch]
+    ) -> None:
         self.profile = profile
+        self.target, self.host = host
         self.analysis = analysis
         self.arch = arch
         self.bits = arch_info(arch).bits
@@ -270,14 +326,25 @@ class _Side:
     def value(self, effect: Effect | None, nr: int, args: tuple[int, ...]) -> int:
         if not isinstance(effect, Opaque):
             return value_of(effect, self.analysis.default, args, self.bits)
+        # Only the matcher reproduces libseccomp's ordering of overlapping rules.
+        return self.matcher().match(nr, args, arch=self.arch).ret
+
+    def stubbed(self, nr: int) -> bool:
+        """Whether runc's ENOSYS stub answers for ``nr`` before the rules are reached."""
+        return self.matcher().match(nr, arch=self.arch).decided_by == _STUB
+
+    def matcher(self) -> Matcher:
         if self._matcher is None:
-            # Only the matcher reproduces libseccomp's ordering of overlapping rules.
             from seccomp_kit.match import Matcher
 
-            self._matcher = Matcher(
-                self.profile, arch=self.arch, runtime="crun", place_unknown=True
-            )
-        return self._matcher.match(nr, args, arch=self.arch).ret
+            if self.target is None:
+                self._matcher = Matcher(
+                    self.profile, arch=self.arch, runtime="crun", place_unknown=True
+                )
+            else:
+                # The target resolves names on the host, whichever section is compared.
+                self._matcher = Matcher(self.profile, arch=self.host, runtime=self.target)
+        return self._matcher
 
 
 def boundary_arguments(

@@ -61,11 +61,13 @@ from seccomp_kit.algebra._core import (
     rank,
     ret_action,
 )
+from seccomp_kit.algebra._target import as_target, view
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.io import ProfileSource, as_profile
+from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.model import Action, Arch, ArchMapEntry, Dialect, Flag, Profile, SyscallRule
 from seccomp_kit.syscalls import table
-from seccomp_kit.syscalls.arches import arch_info, native_arch
+from seccomp_kit.syscalls.arches import arch_info, native_arch, parse_arch
 
 __all__ = ["MAX_BASE_DEPTH", "Strategy", "extend", "extend_chain", "merge", "normalize"]
 
@@ -92,7 +94,13 @@ def _label(profile: Profile, i: int) -> str:
     return profile.source.name if profile.source is not None else f"<profile {i + 1}>"
 
 
-def normalize(profile: ProfileSource) -> Profile:
+def normalize(
+    profile: ProfileSource,
+    *,
+    arch: Arch | str | None = None,
+    runtime: str | Target | None = None,
+    libseccomp: str | None = None,
+) -> Profile:
     """The smallest equivalent profile in canonical form.
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules equal to
@@ -101,17 +109,32 @@ def normalize(profile: ProfileSource) -> Profile:
     runc's ENOSYS-stub limits (kept in a last rule with the default action); argument rules
     are kept, one rule per distinct set of conditions. Errno names become numbers and comments
     are dropped; the result is an OCI profile.
+
+    With ``runtime``/``libseccomp`` the result is the smallest profile with the same effect
+    for that target (see :func:`merge`): names its libseccomp cannot resolve are dropped too.
     """
-    return merge(as_profile(profile))
+    return merge(as_profile(profile), arch=arch, runtime=runtime, libseccomp=libseccomp)
 
 
 def merge(
-    *sources: ProfileSource | Sequence[ProfileSource], strategy: Strategy = "union"
+    *sources: ProfileSource | Sequence[ProfileSource],
+    strategy: Strategy = "union",
+    arch: Arch | str | None = None,
+    runtime: str | Target | None = None,
+    libseccomp: str | None = None,
 ) -> Profile:
     """Merge profiles on effect: ``"union"`` (least restrictive) or ``"intersection"``.
 
     Each profile is a :class:`Profile`, a path or an open file; ``merge(a, b)`` and
-    ``merge([a, b])`` are the same.
+    ``merge([a, b])`` are the same. ``arch`` is the host's architecture (default: this
+    machine), where argument rules are checked with the matcher.
+
+    ``runtime``/``libseccomp`` (see :func:`~seccomp_kit.libseccomp.targets.target`) merge
+    what that target loads on the host: an input it refuses is an error naming the input and
+    the field, names its libseccomp cannot resolve are left out (the runtime drops them; their
+    syscalls get the default action either way), the argument rules are checked with that
+    target's matcher, and the result must be one the target accepts. Without them, profiles
+    are merged on their own terms.
     """
     profiles = _sources(sources)
     if strategy not in ("union", "intersection"):
@@ -119,6 +142,10 @@ def merge(
     if not profiles:
         raise InputError("merge needs at least one profile")
     labels = [_label(p, i) for i, p in enumerate(profiles)]
+    tgt = as_target(runtime, libseccomp)
+    host = native_arch() if arch is None else parse_arch(arch)
+    if tgt is not None:
+        profiles = [view(p, tgt, host, labels[i]).profile for i, p in enumerate(profiles)]
     analyses = [analyze(p, labels[i]) for i, p in enumerate(profiles)]
     union = strategy == "union"
     best = max if union else min
@@ -140,7 +167,9 @@ def merge(
         extras=_merge_extras(profiles, labels),
     )
     conditional = sorted(n for n, items in rules.items() if any(c for _, c in items))
-    _verify(profiles, labels, result, conditional, union)
+    if tgt is not None:
+        view(result, tgt, host, "the merged profile")  # the target must accept the result
+    _verify(profiles, labels, result, conditional, union, host=(tgt, host))
     return result
 
 
@@ -150,8 +179,11 @@ def _verify(
     result: Profile,
     names: Sequence[str],
     union: bool,
+    *,
+    host: tuple[Target | None, Arch],
 ) -> None:
-    """Check argument rules with the matcher on this machine's architecture.
+    """Check argument rules with the matcher on the host's architecture (for the target, when
+    one is given).
 
     libseccomp does not always evaluate a syscall's conditional rules as their plain OR (rules
     on different arguments can shadow each other in its decision tree), so every syscall that
@@ -163,14 +195,20 @@ def _verify(
     from seccomp_kit.algebra.diffing import boundary_arguments
     from seccomp_kit.match import Matcher
 
-    arch = native_arch()
+    tgt, arch = host
+
+    def matcher(p: Profile) -> Matcher:
+        if tgt is None:
+            return Matcher(p, arch=arch, runtime="crun", place_unknown=True)
+        return Matcher(p, arch=arch, runtime=tgt)
+
     try:
-        inputs = [Matcher(p, arch=arch, runtime="crun", place_unknown=True) for p in profiles]
+        inputs = [matcher(p) for p in profiles]
     except SeccompKitError:
         return  # an input libseccomp cannot load has no effect to compare with
     which = ", ".join(labels)
     try:
-        merged = Matcher(result, arch=arch, runtime="crun", place_unknown=True)
+        merged = matcher(result)
     except SeccompKitError as exc:
         raise InputError(
             f"libseccomp would not load the merged argument rules of {which}: {exc.message}"

@@ -32,8 +32,10 @@ from typing import Literal
 
 import attrs
 
+from seccomp_kit.algebra._target import as_target, view
 from seccomp_kit.errors import InputError, excerpt
 from seccomp_kit.io import ProfileSource, as_profile
+from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.model import Arch, CapFilter, Dialect, Profile, SyscallRule
 from seccomp_kit.numbers import kernel_release
 from seccomp_kit.syscalls.arches import parse_arch
@@ -154,6 +156,8 @@ def resolve(
     capabilities: Iterable[str] = (),
     kernel: str | tuple[int, int] | None = None,
     engine: Engine | None = None,
+    runtime: str | Target | None = None,
+    libseccomp: str | None = None,
 ) -> Profile:
     """The plain OCI profile ``engine`` hands the runtime on a host of ``arch``.
 
@@ -161,8 +165,13 @@ def resolve(
     ``kernel`` the host's release. ``engine`` defaults to containers/common for profiles that
     use its errno names and moby otherwise. With ``kernel=None``, a rule whose fate depends on
     ``minKernel`` is an error (naming the rule) rather than a guess.
+
+    ``runtime``/``libseccomp`` (see :func:`~seccomp_kit.libseccomp.targets.target`) go one
+    step further, to what that runtime loads: a result the target refuses is an error, and
+    names its libseccomp cannot resolve are left out (the runtime drops them).
     """
     profile = as_profile(profile)
+    tgt = as_target(runtime, libseccomp)
     target = parse_arch(arch)
     caps = frozenset(parse_capabilities(capabilities))
     release = None if kernel is None else parse_kernel(kernel)
@@ -244,7 +253,7 @@ def resolve(
     default_errno = profile.default_errno_ret
     if profile.default_errno_name is not None and not moby:
         default_errno = _errno(profile.default_errno_name, ("defaultErrno",), fail)
-    return attrs.evolve(
+    resolved = attrs.evolve(
         profile,
         default_errno_ret=default_errno,
         default_errno_name=None,
@@ -255,6 +264,9 @@ def resolve(
         extras=(),
         source=None,
     )
+    if tgt is None:
+        return resolved
+    return view(resolved, tgt, target, label).profile
 
 
 def _errno(name: str, path: tuple[str | int, ...], fail: object) -> int:

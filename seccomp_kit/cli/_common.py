@@ -15,6 +15,7 @@ from typing import IO, Any, TypeVar
 
 import attrs
 import click
+from click.core import ParameterSource
 
 from seccomp_kit.errors import InputError, SeccompKitError
 from seccomp_kit.model import Arch, Profile
@@ -228,18 +229,28 @@ def libseccomp_option(func: _F) -> _F:
 _TARGET_DEFAULTS = {"runtime": "runc", "libseccomp": "installed"}
 
 
-def target_kwargs(func: Callable[..., Any], runtime: str, libseccomp: str) -> dict[str, Any]:
+def target_kwargs(
+    func: Callable[..., Any],
+    runtime: str,
+    libseccomp: str,
+    explicit: frozenset[str] = frozenset({"runtime", "libseccomp"}),
+) -> dict[str, Any]:
     """The keyword arguments that carry ``--runtime``/``--libseccomp`` to the library call
     ``func``: the one place where the CLI forwards the target.
 
-    Each goes along where ``func`` accepts it; where it does not (yet), a value other than
-    the default is refused with a usage error rather than silently ignored."""
+    Each goes along where ``func`` accepts it; where it does not, a value other than the
+    default is refused with a usage error rather than silently ignored. A function whose
+    parameter defaults to None reads profiles on their own terms unless given a target
+    (diff, merge, normalize, resolve): the option goes along only when ``explicit`` (given on
+    the command line or by the environment), so that reading stays the default there too."""
     accepted = inspect.signature(func).parameters
     # Any: the values are strings, but typed loosely so ** can meet keyword-only parameters
     # of other types in the same signature (mypy matches a dict against all of them).
     kwargs: dict[str, Any] = {}
     for option, value in (("runtime", runtime), ("libseccomp", libseccomp)):
         if option in accepted:
+            if accepted[option].default is None and option not in explicit:
+                continue
             kwargs[option] = value
         elif value != _TARGET_DEFAULTS[option]:
             raise click.UsageError(
@@ -270,6 +281,8 @@ class Host:
     kernel: str | None
     runtime: str
     libseccomp: str
+    explicit: frozenset[str] = frozenset({"runtime", "libseccomp"})
+    """Which of --runtime and --libseccomp were given rather than defaulted."""
 
     @property
     def native(self) -> Arch:
@@ -282,7 +295,12 @@ class Host:
 
     def target(self, func: Callable[..., Any]) -> dict[str, Any]:
         """The target keyword arguments for the library call ``func``."""
-        return target_kwargs(func, self.runtime, self.libseccomp)
+        return target_kwargs(func, self.runtime, self.libseccomp, self.explicit)
+
+    @property
+    def has_target(self) -> bool:
+        """Whether --runtime or --libseccomp was given."""
+        return bool(self.explicit)
 
 
 def host_options(func: _F) -> _F:
@@ -299,7 +317,14 @@ def host_options(func: _F) -> _F:
         libseccomp: str,
         **kwargs: Any,
     ) -> Any:
-        return func(*args, host=Host(arch, caps, kernel, runtime, libseccomp), **kwargs)
+        ctx = click.get_current_context()
+        explicit = frozenset(
+            name
+            for name in ("runtime", "libseccomp")
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+        )
+        host = Host(arch, caps, kernel, runtime, libseccomp, explicit)
+        return func(*args, host=host, **kwargs)
 
     wrapped: Any = command
     for option in (libseccomp_option, runtime_option, kernel_option, cap_option, arch_option):

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import click
 
-from seccomp_kit.cli._common import Host, host_kernel, host_options, load_profile, replace_file
+from seccomp_kit.cli._common import (
+    Host,
+    host_kernel,
+    host_options,
+    load_profile,
+    note,
+    replace_file,
+)
 from seccomp_kit.model import Profile
 
 __all__ = ["diff_command", "merge_command", "normalize_command", "resolve_command"]
@@ -54,12 +62,32 @@ def merge_command(
     precedence), intersection the most restrictive. moby/containers profiles are first
     resolved for the host (--arch, --cap, --kernel). Inputs that cannot be combined
     without changing meaning are refused with an error naming the files and the field.
+    With --runtime or --libseccomp the merge is for that target: inputs it refuses are
+    errors, names its libseccomp cannot resolve are left out (listed on stderr).
     Exit status: 0 written, 2 unreadable or incompatible input.
     """
     from seccomp_kit.algebra.merging import merge
 
     profiles = [host.load(f) for f in files]
-    _write(merge(profiles, strategy=strategy, **host.target(merge)), output)
+    _note_dropped(profiles, files, host)
+    _write(merge(profiles, strategy=strategy, arch=host.arch, **host.target(merge)), output)
+
+
+def _note_dropped(profiles: list[Profile], files: tuple[str, ...], host: Host) -> None:
+    """Say which names the target drops, so leaving them out is never silent."""
+    if not host.has_target:
+        return
+    from seccomp_kit.algebra._target import as_target, view
+
+    tgt = as_target(host.runtime, host.libseccomp)
+    assert tgt is not None
+    for profile, name in zip(profiles, files, strict=True):
+        dropped = view(profile, tgt, host.native, name).dropped
+        if dropped:
+            note(
+                f"{name}: left out, unknown to {tgt.libseccomp.label} (the runtime drops"
+                f" them): {', '.join(dropped)}"
+            )
 
 
 @click.command("normalize")
@@ -75,11 +103,15 @@ def normalize_command(
 
     Unconditional names are grouped by action and errno and sorted; duplicates, rules
     equal to the default and rules a runtime never reaches are dropped. moby/containers
-    profiles are first resolved for the host (--arch, --cap, --kernel).
+    profiles are first resolved for the host (--arch, --cap, --kernel). With --runtime or
+    --libseccomp: the smallest profile with the same effect for that target (names its
+    libseccomp cannot resolve are left out, listed on stderr).
     """
     from seccomp_kit.algebra.merging import normalize
 
-    _write(normalize(host.load(file), **host.target(normalize)), output)
+    profile = host.load(file)
+    _note_dropped([profile], (file,), host)
+    _write(normalize(profile, arch=host.arch, **host.target(normalize)), output)
 
 
 @click.command("diff")
@@ -105,8 +137,10 @@ def diff_command(
 
     moby/containers profiles are first resolved for the host (--arch, --cap, --kernel).
     With --arch only that architecture is compared; without it, every architecture either
-    profile lists. Exit status like diff(1): 0 same effect, 1 the effect differs, 2
-    unreadable input.
+    profile lists. With --runtime or --libseccomp: what that target loads on the host
+    (names its libseccomp cannot resolve get the default action); without them the
+    profiles are compared on their own terms. Exit status like diff(1): 0 same effect, 1
+    the effect differs, 2 unreadable input.
     """
     from seccomp_kit.algebra.diffing import diff
 
@@ -140,16 +174,22 @@ def resolve_command(
     includes/excludes are applied exactly as the engine does (excludes.caps: any present
     skips the rule; includes.caps: all are needed; arches in native names; minKernel),
     and the host's archMap entry becomes 'architectures'. The host is this machine unless
-    --arch and --kernel say otherwise.
+    --arch and --kernel say otherwise. With --runtime or --libseccomp: what that target
+    loads (a profile it refuses is an error; names its libseccomp cannot resolve are left
+    out, listed on stderr).
     """
     from seccomp_kit.algebra.resolving import resolve
 
-    profile = resolve(
-        load_profile(file),
+    original = load_profile(file)
+    plain = resolve(
+        original,
         arch=host.native,
         capabilities=host.caps,
         kernel=host_kernel(host.kernel),
         engine="containers" if engine == "containers" else "moby" if engine else None,
-        **host.target(resolve),
     )
+    _note_dropped([plain], (file,), host)
+    # The engine's result, then what the target loads of it (the same as passing the target).
+    named = attrs.evolve(plain, source=original.source)  # errors name the file
+    profile = resolve(named, arch=host.native, **host.target(resolve))
     _write(profile, output)

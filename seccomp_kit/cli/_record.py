@@ -163,7 +163,8 @@ def _write(text: str, out: str) -> None:
 @click.option(
     "--baseline",
     metavar="RUNTIME",
-    help="Merge in what the runtime calls after installing the filter: runc, crun or runc,crun.",
+    help="Merge in what the runtime calls after installing the filter: runc, crun, runc,crun"
+    " or a version such as runc@1.1.5.",
 )
 @click.option(
     "--refine",

@@ -78,7 +78,9 @@ class RuntimeModel:
         return f"{self.name} {_text(self.version)}"
 
     def covers(self, version: Version) -> bool:
-        return self.since <= version < self.until
+        # "1.2" means 1.2.0: as a tuple (1, 2) would sort below (1, 2, 0).
+        padded = (*version, *(0,) * (3 - len(version)))
+        return self.since <= padded < self.until
 
 
 @attrs.frozen

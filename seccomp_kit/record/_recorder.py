@@ -29,6 +29,7 @@ import attrs
 
 from seccomp_kit.audit import AuditEvent, AuditStats, TallyKey, action_for_code, parse, tally
 from seccomp_kit.errors import InputError
+from seccomp_kit.libseccomp.targets import target
 from seccomp_kit.model import UINT32_MAX, Action, Arch, Dialect, Profile, SyscallRule
 from seccomp_kit.numbers import decimal
 from seccomp_kit.record._args import DEFAULT_MAX_VALUES, ArgInference, infer
@@ -44,6 +45,7 @@ __all__ = [
     "EventFilter",
     "Recording",
     "Refinement",
+    "baseline_names",
     "build_profile",
     "parse_time",
     "record",
@@ -52,36 +54,48 @@ __all__ = [
     "refine",
 ]
 
-# Syscalls runc makes after seccomp.InitSeccomp (libcontainer/standard_init_linux.go, with
-# no_new_privileges, v1.1-v1.2): sending the listener fd to the parent (sendmsg) and reading the
-# reply, closing the sync and log pipes, re-opening and writing the exec fifo through
-# /proc/self/fd, closing the fifo fd and the fds it does not pass on (close_range, or fcntl with
-# FD_CLOEXEC over /proc/self/fd: openat, getdents64, fstat/newfstatat), then execve. While it
-# does so the Go runtime may use futex, nanosleep, sched_yield, epoll_pwait, rt_sigreturn,
-# rt_sigprocmask, sigaltstack, tgkill, getpid, gettid, mmap, munmap, madvise; exit and
-# exit_group end a thread or the process on error.
-_RUNC = frozenset(
+# Each runtime's calls between installing the filter and the workload's execve completing.
+# Measured (tools/measure_baselines.py; tests/record/test_baselines_real.py repeats it on every
+# run): busybox's true in a container of each Debian build (runc 1.1.5 and 1.1.15, crun 1.8.1
+# and 1.21) under defaultAction SCMP_ACT_LOG, the calls logged before the workload's own comm,
+# with and without noNewPrivileges. Without it (the default of Kubernetes and Docker) both
+# runtimes install the filter before they drop privileges, so setgroups, setuid/setresuid,
+# capset and prctl follow it. The builds of one runtime agree (up to calls that only some runs
+# make), so one set per runtime serves every modelled version.
+_RUNC_MEASURED = frozenset(
     {
-        "close", "close_range", "epoll_pwait", "execve", "exit", "exit_group", "fcntl", "fstat",
-        "futex", "getdents64", "getpid", "gettid", "madvise", "mmap", "munmap", "nanosleep",
-        "newfstatat", "openat", "read", "rt_sigprocmask", "rt_sigreturn", "sched_yield",
-        "sendmsg", "sigaltstack", "tgkill", "write",
+        "capget", "capset", "chdir", "close", "epoll_ctl", "execve", "faccessat2", "fcntl",
+        "fstat", "fstatfs", "getcwd", "getdents64", "getpid", "getppid", "newfstatat", "openat",
+        "prctl", "read", "rt_sigreturn", "setgid", "setgroups", "setuid", "write",
     }
 )  # fmt: skip
-# crun (src/libcrun/container.c): without no_new_privileges it applies the filter before
-# setgroups and capabilities (setgroups, setresgid, setresuid, capset, prctl for the bounding
-# and ambient sets), then changes directory and closes inherited fds (close_range or close),
-# reports over the sync socket (write, read) and execs (execve; execveat for fexecve), with
-# exit_group on failure.
-_CRUN = frozenset(
+# Also from runc's source (libcontainer/standard_init_linux.go, v1.1-v1.2), for paths the
+# measurement does not take: sending a listener fd to the parent (sendmsg), close_range on newer
+# kernels, and what the Go runtime may do at any moment (futex, nanosleep, sched_yield,
+# epoll_pwait, rt_sigprocmask, sigaltstack, tgkill, gettid, mmap, munmap, madvise; exit and
+# exit_group end a thread or the process on error).
+_RUNC = _RUNC_MEASURED | frozenset(
     {
-        "capget", "capset", "chdir", "close", "close_range", "execve", "execveat", "exit_group",
-        "fchdir", "prctl", "read", "setgroups", "setresgid", "setresuid", "write",
+        "close_range", "epoll_pwait", "exit", "exit_group", "futex", "gettid", "madvise", "mmap",
+        "munmap", "nanosleep", "rt_sigprocmask", "sched_yield", "sendmsg", "sigaltstack",
+        "tgkill",
     }
 )  # fmt: skip
+_CRUN_MEASURED = frozenset(
+    {
+        "capset", "close", "close_range", "execve", "prctl", "rt_sigaction", "rt_sigprocmask",
+        "setresgid", "setresuid", "write",
+    }
+)  # fmt: skip
+# Also from crun's source (src/libcrun/container.c): capget, setgroups, chdir/fchdir, the sync
+# socket's read, execveat for fexecve, exit_group on failure.
+_CRUN = _CRUN_MEASURED | frozenset(
+    {"capget", "chdir", "execveat", "exit_group", "fchdir", "read", "setgroups"}
+)
 _RET_USER_NOTIF = 0x7FC0_0000
 RUNTIME_BASELINES: Mapping[str, frozenset[str]] = {"runc": _RUNC, "crun": _CRUN}
-"""Syscalls each runtime makes after installing the filter, merged in with ``baseline=``."""
+"""Syscalls each runtime makes after installing the filter, merged in with ``baseline=``
+(``"runc"``, ``"crun"``, or a target such as ``"runc@1.1.5"``: see :func:`baseline_names`)."""
 
 
 def parse_time(value: str | float | datetime.datetime) -> float:
@@ -324,17 +338,27 @@ def build_profile(
     )
 
 
-def _baseline_names(baseline: str | Iterable[str] | None) -> frozenset[str]:
+def baseline_names(baseline: str | Iterable[str] | None) -> frozenset[str]:
+    """The names ``baseline=`` adds: a comma-separated list of runtimes, each ``runc`` or
+    ``crun`` or a target of :func:`~seccomp_kit.libseccomp.targets.target` (``runc@1.1.5``,
+    ``crun@1.21``: checked against the modelled versions, which share their runtime's set), or
+    your own names as an iterable."""
     if baseline is None:
         return frozenset()
     if isinstance(baseline, str):
         out: set[str] = set()
         for part in baseline.split(","):
             key = part.strip().lower()
-            if key not in RUNTIME_BASELINES:
+            name = key.partition("@")[0]
+            if name not in RUNTIME_BASELINES:
                 known = ", ".join(sorted(RUNTIME_BASELINES))
-                raise InputError(f"unknown runtime baseline {part.strip()!r}; known: {known}")
-            out |= RUNTIME_BASELINES[key]
+                raise InputError(
+                    f"unknown runtime baseline {part.strip()[:40]!r}; known: {known}"
+                    " (optionally @VERSION, e.g. runc@1.1.5)"
+                )
+            if "@" in key:
+                target(key)  # an unmodelled version is an error listing the modelled ones
+            out |= RUNTIME_BASELINES[name]
         return frozenset(out)
     return frozenset(baseline)
 
@@ -365,8 +389,9 @@ def record(
     ``max_values`` distinct values per syscall; ``clone3_unknown`` counts clone3 calls whose
     flags could not be read.
 
-    ``baseline`` adds a runtime's post-filter syscalls (``"runc"``, ``"crun"``, both as
-    ``"runc,crun"``, or your own names), on each recorded architecture where they exist.
+    ``baseline`` adds a runtime's post-filter syscalls (``"runc"``, ``"crun"``, a version such
+    as ``"runc@1.1.5"``, several as ``"runc,crun"``, or your own names), on each recorded
+    architecture where they exist.
     ``arches`` keeps only events of those architectures. ``stats`` (the parse's accounting) is
     carried into the result for reports.
     """
@@ -516,7 +541,7 @@ def _from_counts(
         else:
             names.add(name)
     used = sum(kept.values())
-    extra = _baseline_names(baseline)
+    extra = baseline_names(baseline)
     added: dict[Arch, frozenset[str]] = {}
     for arch, names in seen.items():
         tbl = table(arch)

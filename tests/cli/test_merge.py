@@ -138,3 +138,42 @@ def test_outputs_get_the_usual_permissions(
     assert new.stat().st_mode & 0o777 == 0o644
     assert kept.stat().st_mode & 0o777 == 0o640
     assert io.load(kept).syscalls[0].names == ("read",)
+
+
+# -- a target: forwarded only when given, and what it drops is said ------------------------------
+
+
+def test_a_target_is_forwarded_only_when_given_and_what_it_drops_is_said(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    a = write(tmp_path, "a.json", {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})
+    b = write(tmp_path, "b.json", allow("mseal"))
+    code, out, _ = run(capsys, "diff", "--arch", "x86_64", a, b)
+    assert code == 1
+    assert "+ mseal (462): newly-allowed" in out
+    old = ["--runtime", "crun@1.8.1", "--libseccomp", "2.5.4"]
+    code, out, _ = run(capsys, "diff", "--arch", "x86_64", *old, a, b)
+    assert (code, out) == (0, "as crun 1.8.1 + libseccomp 2.5.4:\nno difference in effect\n")
+    code, out, _ = run(capsys, "diff", "--arch", "x86_64", "--libseccomp", "2.6.0", a, b)
+    assert code == 1
+    assert out.startswith("as runc 1.2.0 + libseccomp 2.6.0:\n")
+    code, out, err = run(capsys, "normalize", "--arch", "x86_64", "--libseccomp", "2.5.4", b)
+    assert code == 0
+    assert "mseal" not in out
+    assert "left out, unknown to libseccomp 2.5.4 (the runtime drops them): mseal" in err
+    assert "mseal" in run(capsys, "normalize", b)[1]
+    code, out, _ = run(capsys, "merge", "--runtime", "runc@1.1.5", "--libseccomp", "2.5.4", a, b)
+    assert code == 0
+    assert "mseal" not in out
+    flagged = write(
+        tmp_path,
+        "flags.json",
+        {"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_LOG"]},
+    )
+    code, out, err = run(capsys, "merge", "--runtime", "runc@1.1.5", a, flagged)
+    assert (code, out) == (2, "")
+    assert "flags.json $.flags[0]: runc 1.1.5 refuses any seccomp flags" in err
+    assert "(as runc 1.1.5 + libseccomp " in err
+    code, out, err = run(capsys, "resolve", "--arch", "x86_64", "--libseccomp", "2.5.4", b)
+    assert code == 0
+    assert "mseal" not in out and "mseal" in err

@@ -134,6 +134,19 @@ def test_the_libseccomp_value_is_forwarded_where_the_library_takes_it() -> None:
     with pytest.raises(click.UsageError, match=r"--runtime crun: neither"):
         target_kwargs(neither, "crun", "installed")
 
+    def optional(
+        profile: object, *, runtime: str | None = None, libseccomp: str | None = None
+    ) -> None:
+        """One that reads profiles on their own terms unless given a target."""
+
+    assert target_kwargs(optional, "runc", "installed", frozenset()) == {}
+    assert target_kwargs(optional, "runc", "2.5.4", frozenset({"libseccomp"})) == {
+        "libseccomp": "2.5.4"
+    }
+    assert target_kwargs(optional, "runc", "installed", frozenset({"runtime"})) == {
+        "runtime": "runc"
+    }
+
 
 # -- moby profiles are resolved for the host by diff, merge and k8s export ------------------------
 
