@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -75,6 +76,25 @@ def corpus_profiles() -> list[Path]:
 # Files in corpus/profiles that are not seccomp profiles at all (shipped beside them upstream):
 # loading them must fail with a clear error, not succeed.
 NOT_PROFILES = frozenset({"oci-seccomp-bpf-hook.json", "spo-json-enricher.json"})
+
+
+def runtime_build(key: tuple[str, str]) -> Any:
+    """The runtime build ``(origin, name)`` of ``tools/runtimes.sh`` (``("host", "runc")``,
+    ``("trixie", "crun")``, ...): missing, it fails the test with a pointer to that script, or
+    skips it under ``SECCOMP_KIT_NO_RUNTIMES=1``; without root it fails."""
+    from seccomp_kit.testing.runtimes import available_builds
+
+    if os.environ.get("SECCOMP_KIT_NO_RUNTIMES") == "1":
+        pytest.skip("SECCOMP_KIT_NO_RUNTIMES=1")
+    if os.geteuid() != 0:
+        pytest.fail("the runtime tests need root (or set SECCOMP_KIT_NO_RUNTIMES=1)")
+    for build in available_builds():
+        if (build.origin, build.name) == key:
+            return build
+    pytest.fail(
+        f"{key[1]} ({key[0]}) is not installed: run tools/runtimes.sh as root "
+        "(or set SECCOMP_KIT_NO_RUNTIMES=1 to skip the runtime tests)"
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

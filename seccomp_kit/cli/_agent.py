@@ -2,8 +2,9 @@
 
 ``seccomp-kit agent --socket PATH --out DIR [--args] [--once]`` serves runtimes until SIGINT or
 SIGTERM (every open recording is then written); ``--oci-seccomp`` prints the ``linux.seccomp``
-object that reports every syscall to the agent, ``--bundle DIR`` writes it into a bundle's
-``config.json``. Exit status: 0 served (or printed); 2 usage errors and unusable paths.
+object that reports every syscall to the agent (listing only the names the ``--runtime`` /
+``--libseccomp`` target resolves), ``--bundle DIR`` writes it into a bundle's ``config.json``.
+Exit status: 0 served (or printed); 2 usage errors and unusable paths.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from typing import Any
 
 import click
 
-from seccomp_kit.cli._common import replace_file
+from seccomp_kit.cli._common import (
+    libseccomp_option,
+    replace_file,
+    runtime_option,
+    target_kwargs,
+)
 from seccomp_kit.errors import SeccompKitError
 
 __all__ = ["command"]
@@ -36,6 +42,8 @@ __all__ = ["command"]
     type=click.Path(file_okay=False, path_type=Path),
     help="With --oci-seccomp: write it into DIR/config.json instead.",
 )
+@runtime_option
+@libseccomp_option
 @click.pass_context
 def command(ctx: click.Context, /, **opts: Any) -> None:
     """Record containers as a seccomp agent on an OCI listenerPath."""
@@ -45,7 +53,8 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
         if opts["oci_seccomp"]:
             from seccomp_kit.io import dumps
 
-            text = dumps(oci_seccomp(opts["socket_path"], metadata=opts["metadata"]))
+            goal = target_kwargs(oci_seccomp, opts["runtime"], opts["libseccomp"])
+            text = dumps(oci_seccomp(opts["socket_path"], metadata=opts["metadata"], **goal))
             if opts["bundle"] is None:
                 click.echo(text, nl=False)
                 ctx.exit(0)
@@ -60,6 +69,9 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             ctx.exit(0)
         if opts["out_dir"] is None:
             raise click.UsageError("--out DIR is needed to serve (or use --oci-seccomp)")
+        if (opts["runtime"], opts["libseccomp"]) != ("runc", "installed"):
+            # Serving records whatever any runtime sends: a target would be silently ignored.
+            raise click.UsageError("--runtime and --libseccomp go with --oci-seccomp")
         agent = Agent(
             opts["socket_path"],
             opts["out_dir"],

@@ -11,7 +11,8 @@ continues it; when the container's last process exits (the listener hangs up) or
 stops, ``OUT/<id>.json`` is written. Bad peers are logged and refused; the others go on.
 
 :func:`oci_seccomp` builds the ``linux.seccomp`` object that makes a runtime report every
-syscall to the agent.
+syscall to the agent, for a target: only names the target's libseccomp resolves are listed
+(runtimes warn about, and drop, the others).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import attrs
 
 from seccomp_kit.errors import InputError
 from seccomp_kit.io import dumps
+from seccomp_kit.libseccomp.names import knows_arch, knows_name
+from seccomp_kit.libseccomp.targets import Target, target
 from seccomp_kit.model import Action, Arch, Dialect, Profile, SyscallRule
 from seccomp_kit.record._args import ArgObserver
 from seccomp_kit.record._notify import NotifySupervisor, is_listener
@@ -53,21 +56,40 @@ def oci_seccomp(
     metadata: str | None = None,
     arches: Iterable[Arch | str] | None = None,
     runtimes: Iterable[str] = ("runc", "crun"),
+    runtime: str | Target = "runc",
+    libseccomp: str = "installed",
 ) -> Profile:
     """The profile that makes a runtime report every syscall to the agent at ``socket_path``:
-    NOTIFY for every syscall of ``arches`` (default: this machine's) except ``write`` and
-    what the ``runtimes`` call after loading the filter (their baseline: notifying those
-    would stall the runtime before it can hand the fd over), which are allowed; the default
-    action is ALLOW (NOTIFY may not be the default)."""
+    NOTIFY for every syscall of ``arches`` (default: this machine's) that the target's
+    libseccomp resolves (``runtime``/``libseccomp``, see
+    :func:`~seccomp_kit.libseccomp.targets.target`), except ``write`` and what the ``runtimes``
+    call after loading the filter (their baseline: notifying those would stall the runtime
+    before it can hand the fd over), which are allowed; the default action is ALLOW (NOTIFY
+    may not be the default).
+
+    The baselines of both runtimes are allowed by default whatever the target: a node's
+    profile may be handed to either, and a runtime stalled on its own call never hands the fd
+    over, while allowing a few calls outright only leaves them unobserved (the agent's
+    recordings allow them anyway)."""
     if not socket_path.startswith("/"):
         raise InputError(f"listenerPath must be an absolute path, not {socket_path!r}")
+    goal = target(runtime, libseccomp)
     chosen = [parse_arch(a) for a in arches] if arches is not None else [native_arch()]
+    for arch in chosen:
+        refused = goal.runtime is not None and arch in goal.runtime.unsupported
+        if refused or not knows_arch(goal.libseccomp, arch):
+            raise InputError(f"{goal} cannot build a filter for {arch.value}")
     allowed = set(_NEVER)
-    for runtime in runtimes:
-        if runtime not in RUNTIME_BASELINES:
-            raise InputError(f"unknown runtime {runtime!r}; known: runc, crun")
-        allowed |= RUNTIME_BASELINES[runtime]
-    names = sorted({n for arch in chosen for n in table(arch).by_name} - allowed)
+    for name in runtimes:
+        if name not in RUNTIME_BASELINES:
+            raise InputError(f"unknown runtime {name!r}; known: runc, crun")
+        allowed |= RUNTIME_BASELINES[name]
+    # A name the target's libseccomp cannot resolve is dropped by the runtime (crun warns):
+    # listing it would only add noise, and its calls would be allowed unobserved either way.
+    names = sorted(
+        {n for arch in chosen for n in table(arch).by_name if knows_name(goal.libseccomp, n)}
+        - allowed
+    )
     return Profile(
         default_action=Action.ALLOW,
         architectures=tuple(chosen),

@@ -552,8 +552,9 @@ def _spec(
     no_new_privileges: bool,
     env: Sequence[str],
     hook: Sequence[str] | None,
+    capabilities: Sequence[str] = (),
 ) -> dict[str, Any]:
-    caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", *capabilities]
     linux: dict[str, Any] = {
         "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")],
         "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
@@ -762,9 +763,18 @@ class RuntimeSession:
         *,
         no_new_privileges: bool = True,
         env: Sequence[str] = (),
+        capabilities: Sequence[str] = (),
     ) -> ContainerRun:
-        """Run ``argv`` in a container under ``seccomp`` (None: no ``linux.seccomp``)."""
-        spec = _spec(argv, seccomp, no_new_privileges=no_new_privileges, env=env, hook=None)
+        """Run ``argv`` in a container under ``seccomp`` (None: no ``linux.seccomp``), with
+        ``capabilities`` (e.g. ``CAP_NET_ADMIN``) besides the few every container gets."""
+        spec = _spec(
+            argv,
+            seccomp,
+            no_new_privileges=no_new_privileges,
+            env=env,
+            hook=None,
+            capabilities=capabilities,
+        )
         start = time.monotonic()
         status, out, err = self._run(spec)
         return ContainerRun(self.build, status, err, time.monotonic() - start, out)
@@ -811,8 +821,16 @@ def run_in_container(
     timeout: float = 20.0,
     no_new_privileges: bool = True,
     env: Sequence[str] = (),
+    capabilities: Sequence[str] = (),
 ) -> ContainerRun:
     """Run ``argv`` in a busybox container (plus ``rootfs_extra``: container path -> bytes, made
-    executable, or a host file to copy) under ``seccomp``."""
+    executable, or a host file to copy) under ``seccomp``, with ``capabilities`` besides the
+    default few."""
     with RuntimeSession(build, rootfs_extra=rootfs_extra, timeout=timeout) as session:
-        return session.run(seccomp, argv, no_new_privileges=no_new_privileges, env=env)
+        return session.run(
+            seccomp,
+            argv,
+            no_new_privileges=no_new_privileges,
+            env=env,
+            capabilities=capabilities,
+        )

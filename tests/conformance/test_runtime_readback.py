@@ -7,7 +7,6 @@ pointer to that script) unless ``SECCOMP_KIT_NO_RUNTIMES=1``, which skips them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,15 +14,13 @@ import pytest
 from seccomp_kit.bpf import decode, disassemble
 from seccomp_kit.testing.runtimes import (
     LoadedFilters,
-    RuntimeBuild,
     RuntimeSession,
-    available_builds,
     run_in_container,
 )
+from tests.conftest import runtime_build
 
 pytestmark = pytest.mark.runtime
 
-NO_RUNTIMES = os.environ.get("SECCOMP_KIT_NO_RUNTIMES") == "1"
 
 # (origin, name) -> (version prefix as the binary reports it, libseccomp it uses)
 EXPECTED = {
@@ -40,23 +37,9 @@ GETPID_ERRNO = {
 MSEAL_X86_64 = 462
 
 
-def _build(key: tuple[str, str]) -> RuntimeBuild:
-    if NO_RUNTIMES:
-        pytest.skip("SECCOMP_KIT_NO_RUNTIMES=1")
-    if os.geteuid() != 0:
-        pytest.fail("the runtime tests need root (or set SECCOMP_KIT_NO_RUNTIMES=1)")
-    for build in available_builds():
-        if (build.origin, build.name) == key:
-            return build
-    pytest.fail(
-        f"{key[1]} ({key[0]}) is not installed: run tools/runtimes.sh as root "
-        "(or set SECCOMP_KIT_NO_RUNTIMES=1 to skip the runtime tests)"
-    )
-
-
 @pytest.fixture(scope="module", params=sorted(EXPECTED), ids=lambda k: f"{k[0]}-{k[1]}")
 def session(request: pytest.FixtureRequest) -> Iterator[RuntimeSession]:
-    with RuntimeSession(_build(request.param)) as s:
+    with RuntimeSession(runtime_build(request.param)) as s:
         yield s
 
 
@@ -169,7 +152,7 @@ def test_run_in_container(session: RuntimeSession) -> None:
 
 
 def test_run_in_container_with_extra_files() -> None:
-    build = _build(("host", "runc"))
+    build = runtime_build(("host", "runc"))
     script = b"#!/bin/sh\necho extra\n"
     run = run_in_container(
         build, GETPID_ERRNO, ["/usr/local/bin/extra"], rootfs_extra={"/usr/local/bin/extra": script}

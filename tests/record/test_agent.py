@@ -1,7 +1,8 @@
 """The listenerPath agent against a stand-in runtime that does what runc and crun do: load a
 notifying filter in the container's process, pass the listener to its parent over a socket
 pair, and send it to the agent with the container state (SCM_RIGHTS). Bad peers are refused
-and logged while the agent keeps serving the others."""
+and logged while the agent keeps serving the others. The same with real runc and crun builds:
+``test_agent_runtimes.py``."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from seccomp_kit.bpf._load import Prepared, set_no_new_privs
+from seccomp_kit.errors import InputError
 from seccomp_kit.io import loads
 from seccomp_kit.model import Action, Arch
-from seccomp_kit.record import Agent, notify_filter, oci_seccomp
+from seccomp_kit.record import RUNTIME_BASELINES, Agent, notify_filter, oci_seccomp
 from seccomp_kit.syscalls import table
 from seccomp_kit.validation import validate
 
@@ -192,107 +194,33 @@ def test_oci_seccomp_reports_everything_but_write_and_the_runtime_needs() -> Non
     assert errors == []
 
 
-# -- real runtimes ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("runtime", "libseccomp"), [("crun@1.8.1", "2.5.4"), ("runc@1.1.15", "2.6.0")]
+)
+def test_oci_seccomp_lists_only_names_the_target_resolves(runtime: str, libseccomp: str) -> None:
+    from seccomp_kit.libseccomp.names import knows_name
+    from seccomp_kit.libseccomp.targets import target
+
+    lib = target(runtime, libseccomp).libseccomp
+    (rule,) = oci_seccomp("/run/a.sock", runtime=runtime, libseccomp=libseccomp).syscalls
+    names = set(rule.names)
+    assert all(knows_name(lib, n) for n in names)
+    # Every name the kernel table has and the target resolves, but the runtimes' needs.
+    missing = {n for n in X86_64.by_name if knows_name(lib, n)} - names
+    assert missing == {"write"} | RUNTIME_BASELINES["runc"] | RUNTIME_BASELINES["crun"]
+    assert ("mseal" in names) == (libseccomp == "2.6.0")  # 2.5.4 cannot resolve it
+    assert "file_getattr" not in names  # newer than both
+    # The validator agrees: nothing the target's libseccomp would drop (SK120), no errors.
+    profile = oci_seccomp("/run/a.sock", runtime=runtime, libseccomp=libseccomp)
+    found = validate(profile, runtime=runtime, libseccomp=libseccomp)
+    assert [d.code for d in found if d.code == "SK120" or d.severity.value == "error"] == []
 
 
-def _builds() -> list[object]:
-    try:
-        from seccomp_kit.testing.runtimes import available_builds
-    except ImportError:  # pragma: no cover - the harness ships with the package
-        return []
-    return list(available_builds())
-
-
-BUILDS = _builds()
-PIPELINE = ["sh", "-c", "ls / | wc -l; echo done"]
-
-
-@pytest.fixture
-def live_agent(tmp_path: Path) -> Iterator[Agent]:
-    served = Agent(tmp_path / "a.sock", tmp_path / "out", args=True)
-    served.bind()
-    thread = threading.Thread(target=served.serve)
-    thread.start()
-    yield served
-    served.stop()
-    thread.join()
-
-
-def _seccomp(agent: Agent) -> dict[str, object]:
-    from seccomp_kit.io import dumps
-
-    data: dict[str, object] = json.loads(dumps(oci_seccomp(str(agent.socket_path))))
-    return data
-
-
-@pytest.mark.parametrize("build", BUILDS, ids=lambda b: f"{b.name}-{b.version}")  # type: ignore[attr-defined]
-def test_record_with_a_real_runtime_then_enforce(build: object, live_agent: Agent) -> None:
-    from seccomp_kit.testing.runtimes import RuntimeBuild, run_in_container
-
-    assert isinstance(build, RuntimeBuild)
-    first = run_in_container(build, _seccomp(live_agent), PIPELINE)
-    assert (first.exit_status, first.stdout) == (0, b"6\ndone\n"), first
-    wait_until(lambda: len(live_agent.written) == 1)
-    recorded = json.loads(live_agent.written[0].path.read_text())
-    assert live_agent.written[0].complete
-    again = run_in_container(build, recorded, PIPELINE)
-    assert (again.exit_status, again.stdout) == (0, b"6\ndone\n"), again
-    # A syscall the workload never made (mkdir) is refused under the recorded profile.
-    variant = run_in_container(build, recorded, ["sh", "-c", "mkdir /tmp/x && echo made"])
-    assert variant.exit_status != 0 and b"made" not in variant.stdout
-
-
-@pytest.mark.skipif(not BUILDS, reason="no runtime builds")
-def test_two_real_containers_at_once(live_agent: Agent) -> None:
-    from seccomp_kit.testing.runtimes import run_in_container
-
-    build = BUILDS[0]
-    outcomes: dict[str, object] = {}
-    work = {"lister": PIPELINE, "maker": ["sh", "-c", "mkdir /tmp/d && echo ok"]}
-    threads = [
-        threading.Thread(
-            target=lambda k=k, v=v: outcomes.__setitem__(
-                k,
-                run_in_container(build, _seccomp(live_agent), v),  # type: ignore[arg-type]
-            )
-        )
-        for k, v in work.items()
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wait_until(lambda: len(live_agent.written) == 2)
-    names = {}
-    for w in live_agent.written:
-        names[w.id] = {n for r in loads(w.path.read_text()).syscalls for n in r.names}
-    with_mkdir = [cid for cid, n in names.items() if "mkdir" in n or "mkdirat" in n]
-    assert len(with_mkdir) == 1  # only the container that made a directory may make one
-
-
-@pytest.mark.skipif(not BUILDS, reason="no runtime builds")
-def test_a_stopped_agent_does_not_wedge_the_container(tmp_path: Path) -> None:
-    """When the agent goes away the listener closes: the kernel then fails the container's
-    notified syscalls with ENOSYS instead of leaving them waiting."""
-    from seccomp_kit.testing.runtimes import run_in_container
-
-    served = Agent(tmp_path / "a.sock", tmp_path / "out")
-    served.bind()
-    thread = threading.Thread(target=served.serve)
-    thread.start()
-    timer = threading.Timer(1.0, served.stop)
-    timer.start()
-    began = time.monotonic()
-    argv = ["sh", "-c", "sleep 3; uname -s; echo $?"]
-    outcome = run_in_container(BUILDS[0], _seccomp(served), argv, timeout=30)  # type: ignore[arg-type]
-    thread.join()
-    assert time.monotonic() - began < 25  # returned on its own, well before the timeout
-    # Once the agent has gone, notified calls (uname, and the shell's own wait4...) fail with
-    # ENOSYS instead of waiting: the workload fails, promptly.
-    assert b"Linux" not in outcome.stdout
-    assert outcome.exit_status != 0
-    (written,) = served.written
-    assert not written.complete
+def test_oci_seccomp_refuses_what_the_target_cannot_build() -> None:
+    with pytest.raises(InputError, match="cannot build a filter for SCMP_ARCH_PARISC"):
+        oci_seccomp("/run/a.sock", arches=["SCMP_ARCH_PARISC"], runtime="runc")
+    with pytest.raises(InputError, match="not a modelled version"):
+        oci_seccomp("/run/a.sock", libseccomp="1.0")
 
 
 def test_kubernetes_path_installs_and_the_daemonset_parses(tmp_path: Path) -> None:
@@ -354,3 +282,31 @@ def test_cli_oci_seccomp_into_a_bundle(tmp_path: Path) -> None:
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and b"absolute path" in done.stderr
+
+
+def test_cli_oci_seccomp_follows_the_target() -> None:
+    import subprocess
+
+    def printed(*target: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "seccomp_kit", "agent", "--oci-seccomp", "--socket",
+             "/run/a.sock", *target],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    names = {}
+    for lib in ("2.5.4", "2.6.0"):
+        done = printed("--runtime", "crun@1.8.1", "--libseccomp", lib)
+        assert done.returncode == 0, done.stderr.decode()
+        names[lib] = set(json.loads(done.stdout)["syscalls"][0]["names"])
+    assert names["2.6.0"] - names["2.5.4"] >= {"mseal", "statmount", "listmount"}
+    assert names["2.5.4"] < names["2.6.0"]
+    done = printed("--libseccomp", "1.0")
+    assert done.returncode == 2 and b"not a modelled version" in done.stderr
+    # Serving takes no target: it records whatever a runtime sends.
+    done = subprocess.run(
+        [sys.executable, "-m", "seccomp_kit", "agent", "--socket", "/run/a.sock", "--out", "o",
+         "--libseccomp", "2.5.4"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and b"go with --oci-seccomp" in done.stderr
