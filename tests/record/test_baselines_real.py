@@ -5,32 +5,23 @@ the container; without the baseline it must not (so the baseline is what makes i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from seccomp_kit.record import RUNTIME_BASELINES, baseline_names
 from seccomp_kit.testing.baselines import measure_calls
-from seccomp_kit.testing.runtimes import RuntimeBuild, RuntimeSession, available_builds
+from seccomp_kit.testing.runtimes import RuntimeSession
+from tests.conftest import runtime_build
 
 pytestmark = pytest.mark.runtime
 
 BUILDS = [("host", "runc"), ("host", "crun"), ("trixie", "runc"), ("trixie", "crun")]
 
 
-def _build(key: tuple[str, str]) -> RuntimeBuild:
-    if os.environ.get("SECCOMP_KIT_NO_RUNTIMES") == "1":
-        pytest.skip("SECCOMP_KIT_NO_RUNTIMES=1")
-    for build in available_builds():
-        if (build.origin, build.name) == key:
-            return build
-    pytest.fail(f"{key[1]} ({key[0]}) is not installed: run tools/runtimes.sh as root")
-
-
 @pytest.fixture(scope="module", params=BUILDS, ids=lambda k: f"{k[0]}-{k[1]}")
 def session(request: pytest.FixtureRequest) -> Iterator[RuntimeSession]:
-    with RuntimeSession(_build(request.param)) as s:
+    with RuntimeSession(runtime_build(request.param)) as s:
         yield s
 
 
