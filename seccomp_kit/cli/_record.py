@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from click.core import ParameterSource
 
 from seccomp_kit.cli._common import (
+    libseccomp_option,
     load_profile,
     note,
     quiet,
     replace_file,
+    runtime_option,
     signal_number,
     stopping_options,
 )
@@ -73,6 +76,28 @@ def _events(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Iterat
     parser = AuditParser(stats=stats)
     for stream in _streams(sources, show_progress):
         yield from parser.parse_stream(stream)
+
+
+def _for_target(ctx: click.Context, profile: Any, opts: dict[str, Any]) -> list[str]:
+    """With --runtime or --libseccomp: what that target will not do as recorded (a recorded
+    name its libseccomp cannot resolve is dropped by the runtime, so the workload's call gets
+    the default action there), as WARNING lines; nothing otherwise."""
+    given = [
+        name
+        for name in ("runtime", "libseccomp")
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if not given:
+        return []
+    from seccomp_kit.diagnostics import Severity
+    from seccomp_kit.validation import validate
+
+    found = validate(profile, runtime=opts["runtime"], libseccomp=opts["libseccomp"])
+    return [
+        f"WARNING: {d.code} {d.message}"
+        for d in found
+        if d.code in ("SK120", "SK505") or d.severity is Severity.ERROR
+    ]
 
 
 def _counts(sources: tuple[str, ...], stats: Any, show_progress: bool) -> Any:
@@ -214,6 +239,8 @@ def _write(text: str, out: str) -> None:
     metavar="OUT",
     help="Where to write the profile.",
 )
+@runtime_option
+@libseccomp_option
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, metavar="[-- CMD ARGS...]")
 @click.pass_context
 def command(ctx: click.Context, /, **opts: Any) -> None:
@@ -284,7 +311,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             result = rec.refine(base, events, where=where)
             _write(dumps(result.after), opts["out"])
             click.echo(result.to_text(), err=opts["out"] == "-", nl=False)
-            summary = stats.summary()
+            summary = stats.summary() + _for_target(ctx, result.after, opts)
         else:
             options: dict[str, Any] = {
                 "where": where,
@@ -324,6 +351,7 @@ def command(ctx: click.Context, /, **opts: Any) -> None:
             if empty is not None:
                 summary.append(f"WARNING: nothing recorded: {empty}; the profile allows nothing")
             _write(dumps(recording.profile), opts["out"])
+            summary += _for_target(ctx, recording.profile, opts)
         if live is not None:
             summary.insert(0, f"recorded from {live.source}, audit session {live.session}")
             if live.overruns:

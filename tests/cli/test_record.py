@@ -96,3 +96,33 @@ def test_args_needs_a_live_command(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "audit logs carry no arguments" in err
     code, _, err = run(capsys, "record", "--stop-signal", "SIGNOPE", "--", "true")
     assert code == 2 and "unknown signal 'SIGNOPE'" in err
+
+
+def test_a_target_warns_about_recorded_names_its_libseccomp_drops(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "audit.log"
+    log.write_text(
+        "".join(
+            f'type=1326 audit(1795556796.855:{i}): auid=0 uid=0 gid=0 ses=7 pid=1 comm="app"'
+            f' exe="/usr/bin/app" sig=0 arch=c000003e syscall={nr} compat=0 ip=0x1'
+            " code=0x7ffc0000\n"
+            for i, nr in enumerate((0, 462), 1)  # read, mseal
+        )
+    )
+    out = tmp_path / "p.json"
+    target = ["--runtime", "crun@1.8.1", "--libseccomp", "2.5.4"]
+    code, _, err = run(capsys, "record", "--from", str(log), *target, "-o", str(out))
+    assert code == 0
+    assert (
+        "WARNING: SK120 'mseal' is unknown to libseccomp 2.5.4: crun 1.8.1 drops it, so it gets"
+        " the default action ERRNO(1)"
+    ) in err
+    assert "mseal" in out.read_text()  # the recording keeps what the workload did
+    code, _, err = run(
+        capsys, "record", "--from", str(log), "--libseccomp", "2.6.0", "-o", str(out)
+    )
+    assert code == 0
+    assert "WARNING" not in err
+    code, _, err = run(capsys, "record", "--from", str(log), "-o", str(out))
+    assert (code, "WARNING" in err) == (0, False)
