@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     for build in available_builds():
         cases = fixed + [
-            (f"generated-{i}", p)
-            for i, p in enumerate(_draw(build.name, args.generated, args.seed))
+            (f"generated-{i}", p) for i, p in enumerate(_draw(build.name, args.generated))
         ]
         counts: Counter[str] = Counter()
         events = wrong = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["decimal", "kernel_release"]
+__all__ = ["decimal", "kernel_release", "min_kernel"]
 
 # A kernel version part: Linux is at 6; nine digits keep every part within 32 bits.
 _RELEASE = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})(?![0-9])")
@@ -32,3 +32,13 @@ def kernel_release(text: str, *, exact: bool = False) -> tuple[int, int] | None:
     if match is None:
         return None
     return int(match[1]), int(match[2])
+
+
+def min_kernel(text: str) -> tuple[int, int] | None:
+    """moby's ``minKernel`` as ``(major, minor)``, or None when moby refuses it: exactly
+    ``X.Y``, each part 0..255 (moby parses them as 8-bit numbers), not ``0.0``. (``""``, which
+    moby reads as no minimum, is the caller's to handle.)"""
+    version = kernel_release(text, exact=True)
+    if version is None or max(version) > 255 or version == (0, 0):
+        return None
+    return version

@@ -37,7 +37,7 @@ from seccomp_kit.errors import InputError, excerpt
 from seccomp_kit.io import ProfileSource, as_profile
 from seccomp_kit.libseccomp.targets import Target
 from seccomp_kit.model import Arch, CapFilter, Dialect, Profile, SyscallRule
-from seccomp_kit.numbers import kernel_release
+from seccomp_kit.numbers import kernel_release, min_kernel
 from seccomp_kit.syscalls.arches import parse_arch
 from seccomp_kit.syscalls.capabilities import parse_capabilities
 from seccomp_kit.syscalls.errnos import errno_number
@@ -139,13 +139,13 @@ def _min_kernel(value: str, path: tuple[str | int, ...]) -> tuple[int, int] | No
     """moby's minKernel: exactly ``"X.Y"``, each part 0..255, not ``0.0``; empty means none."""
     if value == "":
         return None
-    version = kernel_release(value, exact=True)
-    if version is None or max(version) > 255:
+    version = min_kernel(value)
+    if version is None:
         raise InputError(
-            f'invalid minKernel {excerpt(value)}, expected "<kernel>.<major>"', path=path
+            f'invalid minKernel {excerpt(value)}, expected "<kernel>.<major>" (each 0..255,'
+            " not 0.0)",
+            path=path,
         )
-    if version == (0, 0):
-        raise InputError("invalid minKernel '0.0'", path=path)
     return version
 
 

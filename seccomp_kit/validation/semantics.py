@@ -35,6 +35,7 @@ from seccomp_kit.model import (
     SyscallRule,
 )
 from seccomp_kit.numbers import kernel_release
+from seccomp_kit.numbers import min_kernel as moby_min_kernel
 from seccomp_kit.syscalls.arches import RUNC_UNSUPPORTED, arch_info, by_native, native_arch
 from seccomp_kit.syscalls.capabilities import CAPABILITIES
 from seccomp_kit.syscalls.errnos import EPERM, errno_number
@@ -600,12 +601,12 @@ class _Checker:
                     (*base, "arches", j),
                     hint,
                 )
-            if flt.min_kernel is not None and kernel_release(flt.min_kernel, exact=True) is None:
+            if flt.min_kernel and moby_min_kernel(flt.min_kernel) is None:
                 self.add(
                     Severity.ERROR,
                     "SK503",
                     f"minKernel {excerpt(flt.min_kernel)} is not of the form"
-                    ' "X.Y": moby refuses the profile',
+                    ' "X.Y" with each part 0..255 (and not 0.0): moby refuses the profile',
                     (*base, "minKernel"),
                 )
 

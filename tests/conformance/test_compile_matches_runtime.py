@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 import pytest
@@ -136,3 +137,21 @@ def test_dropped_names_and_the_stub(session: RuntimeSession) -> None:
     expected_flags = "refused" if session.build.name == "runc" else "identical"
     assert outcomes[2] == expected_flags
     assert outcomes[4] == "refused"
+
+
+def test_the_matrix_benchmark_runs_every_build(capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/bench_conformance.py (the figures in benchmarks/README.md) with one generated
+    profile per build: one row per build, nothing failing."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "benchmarks" / "bench_conformance.py"
+    spec = importlib.util.spec_from_file_location("bench_conformance", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--generated", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(available_builds())  # the header and one row per build
+    for row in rows[1:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[5] == "0" and cells[7] == "0", row  # failing, disagreements

@@ -592,3 +592,27 @@ def test_a_rule_under_other_conditions_is_an_addition_not_redundant() -> None:
     assert not [d for d in check(allow(newer, syslog)) if d.code == "SK406"]
     assert [d.path for d in check(allow(admin, admin)) if d.code == "SK406"] == [("syscalls", 2)]
     assert [d.path for d in check(allow(plain, syslog)) if d.code == "SK406"] == [("syscalls", 2)]
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [("4.8", False), ("255.255", False), ("", False), ("256.1", True), ("4.999999999", True),
+     ("0.0", True), ("4", True), ("4.8.1", True), ("v4.8", True)],
+)  # fmt: skip
+def test_min_kernel_is_refused_exactly_where_resolve_refuses_it(value: str, refused: bool) -> None:
+    """validate's SK503 and resolve agree: moby's parts are 8-bit numbers, 0.0 is no version."""
+    from seccomp_kit.algebra.resolving import resolve
+    from seccomp_kit.errors import InputError
+    from seccomp_kit.io import loads
+
+    rule = {"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": value}}
+    doc = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [rule]}
+    codes = {code for code, _, _ in found(doc)}
+    assert ("SK503" in codes) is refused
+    try:
+        resolve(loads(json.dumps(doc)), arch="x86_64", kernel="6.1")
+    except InputError as exc:
+        assert refused, exc
+        assert "minKernel" in exc.message
+    else:
+        assert not refused
