@@ -243,3 +243,53 @@ def test_listener_that_cannot_be_taken_falls_back_to_names(
     assert live.arguments is None
     assert live.args_error is not None and "no ptrace access (test)" in live.args_error
     assert "execve" in {e.syscall for e in live.events}
+
+
+def test_a_kernel_without_user_notifications_falls_back_to_names(tmp_path: Path) -> None:
+    """Not a substitute: the recorder runs under a filter that answers seccomp(2) with
+    SECCOMP_FILTER_FLAG_NEW_LISTENER by EINVAL, exactly what a kernel before 5.0 answers for
+    the flag it does not know. Names are still recorded; the arguments' absence is said."""
+    from seccomp_kit import bpf
+    from seccomp_kit.bpf import Instruction as I
+
+    seccomp_nr, new_listener, einval = 317, 8, 22
+    program = [
+        I(bpf.LD_W_ABS, 0, 0, 4),
+        I(bpf.JEQ_K, 0, 6, 0xC000_003E),  # x86_64 only; anything else is allowed
+        I(bpf.LD_W_ABS, 0, 0, 0),
+        I(bpf.JEQ_K, 0, 4, seccomp_nr),
+        I(bpf.LD_W_ABS, 0, 0, 16),
+        I(bpf.JEQ_K, 0, 2, 1),  # SECCOMP_SET_MODE_FILTER
+        I(bpf.LD_W_ABS, 0, 0, 24),
+        I(bpf.JSET_K, 1, 0, new_listener),
+        I(bpf.RET_K, 0, 0, 0x7FFF_0000),
+        I(bpf.RET_K, 0, 0, 0x0005_0000 | einval),
+    ]
+    old_kernel = tmp_path / "old_kernel.py"
+    old_kernel.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys
+            from seccomp_kit.bpf._load import install
+            assert install({bpf.encode(program)!r}) >= 0
+            os.execv(sys.executable, [sys.executable, "-m", "seccomp_kit", *sys.argv[1:]])
+            """
+        )
+    )
+    out = tmp_path / "p.json"
+    done = subprocess.run(
+        [sys.executable, str(old_kernel), "record", "--args", "-o", str(out), "--", "true"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "the kernel does not support seccomp user notifications (Linux 5.0 or later)" in (
+        done.stderr
+    ), done.stderr
+    assert "arguments were not recorded" in done.stderr
+    assert done.returncode == 1  # a warning that changes the result is a failure to report
+    profile = loads(out.read_text())
+    names = {n for r in profile.syscalls for n in r.names}
+    assert {"execve", "exit_group"} <= names
+    assert all(not r.args for r in profile.syscalls)
