@@ -40,8 +40,6 @@ def combinations() -> list[tuple[str, Any]]:
         (True, False),
         (True, False),
     ):
-        if repeated and runtime != "runc":
-            continue  # crun and libseccomp refuse repeated indices: not an option there
         if not caps and dialect == "oci":
             continue  # cap_filters only matters for moby and containers
         label = (

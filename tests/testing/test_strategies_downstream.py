@@ -27,7 +27,7 @@ COMBINATIONS = [
         (False, True),
         (False, True),
     )
-    if not (repeated and runtime != "runc") and not (caps and dialect == "oci")
+    if not (caps and dialect == "oci")
 ]
 
 SUITE = f"""
