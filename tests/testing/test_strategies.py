@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -573,3 +578,40 @@ def test_public_names() -> None:
         assert hasattr(sks, name), name
     assert sks.RUNTIMES == ("runc", "crun", "oci")
     assert attrs.has(SyscallEvent)
+
+
+# -- a new project's first draws -------------------------------------------------------------
+
+
+def test_first_draws_scan_no_codec(tmp_path: Path) -> None:
+    """Characters given as a codec (``codec="utf-8"``) make Hypothesis scan all of Unicode once
+    per storage directory, over a second inside the first draw of a new project or a CI
+    checkout: the too_slow health check's whole budget. The strategies' text is given by
+    category instead; a fresh interpreter and storage directory show whether any scan ran."""
+    script = textwrap.dedent(
+        """
+        from hypothesis import given, settings
+        from hypothesis.internal.charmap import intervals_from_codec
+
+        from seccomp_kit.testing.strategies import audit_records, profiles
+
+        @settings(max_examples=30, database=None)
+        @given(profiles(dialect="moby"), profiles(dialect="containers"), audit_records())
+        def check(moby, containers, line):
+            pass
+
+        check()
+        print(intervals_from_codec.cache_info().currsize)
+        """
+    )
+    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["0"]
