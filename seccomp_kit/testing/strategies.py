@@ -18,8 +18,9 @@ construction, not by filtering:
   NOTIFY is never the default nor used for ``write`` and always comes with a
   ``listenerPath``; TSYNC never joins NOTIFY, WAIT_KILLABLE_RECV never goes without it;
 * argument indices are 0..5 and never repeat inside a rule (libseccomp's EINVAL) unless
-  ``repeated_indices=True`` asks for runc's reading of a repeated index (each condition its own
-  rule, OR), which only runc has;
+  ``repeated_indices=True`` asks for the runtimes' reading of a repeated index: runc and crun
+  (measured: runc 1.1.5 and 1.1.15, crun 1.8.1 and 1.21) add each condition as its own rule
+  (OR), so libseccomp never sees the repetition;
 * values fit the argument width (32 bits if any listed architecture is 32-bit);
 * with ``conflicts=True`` several rules may name one syscall with overlapping conditions and
   different actions, but never in a way libseccomp refuses (EEXIST: an argument chain equal to,
@@ -290,9 +291,14 @@ def _check_names(names: object) -> tuple[str, ...] | st.SearchStrategy[str] | No
 
 
 # Strategies are built once per set of arguments: building (and validating) them per draw
-# costs more than drawing from them.
-@functools.cache
-@functools.cache
+# costs more than drawing from them. Where the arguments come from draws (the architectures,
+# the default's errno) the cache is bounded: it serves the rules of one profile, and an
+# unbounded one grows for the whole test session, and every pause of the garbage collector
+# (inside some draw) with it.
+_cache_for_drawn = functools.lru_cache(maxsize=256)
+
+
+@_cache_for_drawn
 def _choice(items: tuple[T, ...]) -> st.SearchStrategy[T]:
     # Cached: a rule draw asks for the same pools (hundreds of names) again and again, and a
     # new strategy costs Hypothesis a validation each time.
@@ -301,7 +307,23 @@ def _choice(items: tuple[T, ...]) -> st.SearchStrategy[T]:
 
 _ERRNOS = st.sampled_from(_COMMON_ERRNOS) | st.integers(0, 4094)
 _MAYBE_ERRNOS = st.none() | _ERRNOS
-_COMMENTS = st.none() | st.text(st.characters(codec="utf-8"), max_size=12)
+# Every character UTF-8 can encode, i.e. all but the surrogates (category Cs). Said by category:
+# codec="utf-8" makes Hypothesis scan all of Unicode once per project (about a second, inside
+# the first draw, which trips the too_slow health check of a new user's suite).
+_COMMENTS = st.none() | st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_VALUE_TWOS = st.sampled_from((None, 0))
+_BOOLEANS = st.booleans()
+
+
+@_cache_for_drawn
+def _errno_rets(
+    action: Action, default: ActionKey | None, needed: bool
+) -> st.SearchStrategy[int | None]:
+    """errnoRet values a rule with ``action`` may carry next to ``default``."""
+    source = _ERRNOS if needed else _MAYBE_ERRNOS
+    if default is None:
+        return source
+    return source.filter(lambda e: not _clashes(_action_key(action, e), default))
 
 
 @functools.cache
@@ -314,7 +336,7 @@ def _values(bits: int) -> st.SearchStrategy[int]:
     )
 
 
-@functools.cache
+@_cache_for_drawn
 def _names_on(arches: tuple[Arch, ...]) -> tuple[str, ...]:
     """Names that exist on every one of ``arches`` (this machine's when empty), sorted."""
     targets = arches or (native_arch(),)
@@ -355,6 +377,14 @@ def _condition(
     return _draw_condition(index, operators, values, bits)
 
 
+@functools.cache
+def _bounded(values: st.SearchStrategy[int] | None, bits: int) -> st.SearchStrategy[int]:
+    if values is None:
+        return _values(bits)
+    top = (1 << bits) - 1
+    return values.map(lambda v: v & top)
+
+
 @st.composite
 def _draw_condition(
     draw: st.DrawFn,
@@ -363,17 +393,19 @@ def _draw_condition(
     values: st.SearchStrategy[int] | None,
     bits: int,
 ) -> ArgCondition:
-    top = (1 << bits) - 1
-    source = _values(bits) if values is None else values.map(lambda v: v & top)
-    op = draw(st.sampled_from(operators))
+    # Only cached strategies here: a strategy built per draw costs Hypothesis a validation.
+    source = _bounded(values, bits)
+    op = draw(_choice(operators))
     value = draw(source)
     if op is Operator.MASKED_EQ:
         # valueTwo is the datum; libseccomp compares it masked, so a datum with bits outside
-        # the mask is legal (and a case matchers must get right): drawn now and then.
-        datum = draw(st.one_of(source.map(lambda v: v & value), source))
-        return ArgCondition(index, value, op, datum)
+        # the mask is legal (and a case matchers must get right): drawn now and then. Inside
+        # the mask first, so examples shrink toward it.
+        outside = draw(_BOOLEANS)
+        datum = draw(source)
+        return ArgCondition(index, value, op, datum if outside else datum & value)
     # Files in the wild write valueTwo 0 on every operator; runtimes ignore it there.
-    return ArgCondition(index, value, op, draw(st.sampled_from((None, 0))))
+    return ArgCondition(index, value, op, draw(_VALUE_TWOS))
 
 
 def arg_conditions(
@@ -402,7 +434,7 @@ def cap_filters(*, arches: Collection[Arch | str] = ()) -> st.SearchStrategy[Cap
     return _cap_filters(_check_arches(arches, "oci", "arches"))
 
 
-@functools.cache
+@_cache_for_drawn
 def _cap_filters(arches: tuple[Arch, ...]) -> st.SearchStrategy[CapFilter]:
     natives = tuple(_native(a) for a in arches)
     return st.builds(
@@ -436,6 +468,7 @@ def arch_map_entries(
     return st.sampled_from(pool).flatmap(lambda a: _arch_entry(a, pool))
 
 
+@functools.cache
 def _arch_entry(arch: Arch, pool: tuple[Arch, ...]) -> st.SearchStrategy[ArchMapEntry]:
     subs = [s for s in _SUB_ARCHES.get(arch, ()) if s in pool and _little(s) is _little(arch)]
     return (
@@ -572,7 +605,7 @@ def _rule(
     errno_name: str | None = None
     if action.takes_errno:
         needs_errno = default is not None and default[0] == action.kernel_base
-        if opts.dialect is Dialect.CONTAINERS and action is Action.ERRNO and draw(st.booleans()):
+        if opts.dialect is Dialect.CONTAINERS and action is Action.ERRNO and draw(_BOOLEANS):
             names = [
                 n
                 for n in _ERRNO_NAMES
@@ -580,11 +613,7 @@ def _rule(
             ]
             errno_name = draw(_choice(tuple(names)))
         else:
-            errno_ret = draw(
-                (_ERRNOS if needs_errno else _MAYBE_ERRNOS).filter(
-                    lambda e: default is None or not _clashes(_action_key(action, e), default)
-                )
-            )
+            errno_ret = draw(_errno_rets(action, default, needs_errno))
     effective = errno_number(errno_name) if errno_name is not None else errno_ret
     action_key = _action_key(action, effective)
 
@@ -595,26 +624,19 @@ def _rule(
     chains = _chains(args)
 
     pool = _name_pool(opts, arches)
-    if isinstance(pool, st.SearchStrategy):
-        source: st.SearchStrategy[str] = pool
-        if taken is not None and not conflicts:
-            used = taken
-            source = pool.filter(lambda n: n not in used)
-    else:
-        if taken is not None and not conflicts:
-            if len(taken) >= len(pool) and all(n in taken for n in pool):
-                raise _Exhausted
-            # The cached pool filtered, rather than a new pool per rule: Hypothesis draws a
-            # filtered sampled_from by index without rebuilding it.
-            used = taken
-            source = _choice(pool).filter(lambda n: n not in used)
-        else:
-            if not pool:
-                raise _Exhausted
-            source = _choice(pool)
-        if conflicts and taken:
-            source = st.sampled_from(sorted(taken)) | source
-    names = draw(st.lists(source, min_size=1, max_size=opts.max_names, unique=True))
+    if not isinstance(pool, st.SearchStrategy) and (
+        not pool or (taken is not None and not conflicts and all(n in taken for n in pool))
+    ):
+        raise _Exhausted
+    # One cached list strategy per pool; names already taken are dropped after the draw (or,
+    # with conflicts, reached through an index into them), not filtered out by a strategy
+    # built per rule: building one costs more than the draw.
+    used = sorted(taken) if conflicts and taken else []
+    drawn = draw(_name_lists(pool, opts.max_names, bool(used)))
+    picked = [used[n % len(used)] if isinstance(n, int) else n for n in drawn]
+    if taken is not None and not conflicts:
+        picked = [n for n in picked if n not in taken]
+    names = list(dict.fromkeys(picked))
     if action is Action.NOTIFY:
         names = [n for n in names if n != "write"]
     mux = not _MULTIPLEXERS.isdisjoint(arches or (native_arch(),))
@@ -645,7 +667,7 @@ def _rule(
     comment = legacy = None
     includes = excludes = CapFilter()
     if opts.dialect is not Dialect.OCI:
-        legacy = len(names) == 1 and draw(st.booleans())
+        legacy = len(names) == 1 and draw(_BOOLEANS)
         comment = draw(_COMMENTS)
         if opts.cap_filters:
             includes = draw(_maybe_cap_filters(arches))
@@ -663,6 +685,21 @@ def _rule(
     )
 
 
+_MAX_REFERENCE = 63  # an index into the names taken, modulo their number
+
+
+@_cache_for_drawn
+def _name_lists(
+    pool: tuple[str, ...] | st.SearchStrategy[str], max_names: int, refer: bool
+) -> st.SearchStrategy[list[str | int]]:
+    """Lists of names from ``pool``; with ``refer`` some items are instead indices into the
+    names earlier rules took (first, so examples shrink toward a repeated name)."""
+    source: st.SearchStrategy[Any] = pool if isinstance(pool, st.SearchStrategy) else _choice(pool)
+    if refer:
+        source = st.integers(0, _MAX_REFERENCE) | source
+    return st.lists(source, min_size=1, max_size=max_names, unique=True)
+
+
 @functools.cache
 def _index_lists(
     indices: tuple[int, ...], repeated: bool, max_args: int
@@ -670,7 +707,7 @@ def _index_lists(
     return st.lists(_choice(indices), unique=not repeated, max_size=max_args)
 
 
-@functools.cache
+@_cache_for_drawn
 def _maybe_cap_filters(arches: tuple[Arch, ...]) -> st.SearchStrategy[CapFilter]:
     return st.just(CapFilter()) | _cap_filters(arches)
 
@@ -679,6 +716,7 @@ class _Exhausted(Exception):
     """No syscall name is left that a further rule could use."""
 
 
+@_cache_for_drawn
 def _name_pool(
     opts: _Options, arches: tuple[Arch, ...]
 ) -> tuple[str, ...] | st.SearchStrategy[str]:
@@ -702,15 +740,9 @@ def _options(
     values: st.SearchStrategy[int] | None,
     names: object,
     repeated_indices: bool,
-    runtime: str,
     dialect: Dialect,
     cap_filters: bool,
 ) -> _Options:
-    if repeated_indices and runtime != "runc":
-        raise InvalidArgument(
-            f"repeated_indices=True models runc's OR reading of a repeated index; {runtime} "
-            "(and libseccomp) refuse a rule that repeats an index"
-        )
     _check_strategy("values", values)
     if not isinstance(repeated_indices, bool):
         raise InvalidArgument(f"repeated_indices={repeated_indices!r} must be True or False")
@@ -766,7 +798,6 @@ def syscall_rules(
         values=values,
         names=names,
         repeated_indices=repeated_indices,
-        runtime=rt,
         dialect=_check_dialect(dialect),
         cap_filters=cap_filters,
     )
@@ -815,8 +846,9 @@ def profiles(
     per rule, ``max_args`` the conditions per rule (none when ``arg_conditions=False``).
     ``operators``, ``indices``, ``values`` and ``names`` narrow what conditions and rules use.
     ``conflicts=True`` lets several rules name one syscall with overlapping conditions and
-    different actions; ``repeated_indices=True`` (runc only) lets a rule repeat an argument
-    index. ``flags`` is the pool of filter flags (default :data:`DEFAULT_FLAGS`).
+    different actions; ``repeated_indices=True`` lets a rule repeat an argument index, which
+    runc and crun read as one rule per condition (OR). ``flags`` is the pool of filter flags
+    (default :data:`DEFAULT_FLAGS`).
     ``dialect="moby"`` adds comments, the legacy ``name``, ``archMap`` and (``cap_filters``)
     ``includes``/``excludes``; ``"containers"`` also errno names and an ERRNO default.
     """
@@ -838,7 +870,6 @@ def profiles(
         values=values,
         names=names,
         repeated_indices=repeated_indices,
-        runtime=rt,
         dialect=dia,
         cap_filters=cap_filters,
     )
@@ -910,11 +941,25 @@ def _arch_strategy(
         if any(_little(a) is order for a in pool)
     ]
     min_arches = 0 if architectures is None else 1  # None: any subset, the empty one too
-    return st.sampled_from(groups).flatmap(
-        lambda group: st.lists(
-            st.sampled_from(group), unique=True, min_size=min_arches, max_size=3
-        ).map(tuple)
-    )
+    return st.sampled_from(groups).flatmap(lambda group: _arch_lists(group, min_arches))
+
+
+@functools.cache
+def _arch_lists(group: tuple[Arch, ...], min_size: int) -> st.SearchStrategy[tuple[Arch, ...]]:
+    return st.lists(_choice(group), unique=True, min_size=min_size, max_size=3).map(tuple)
+
+
+@functools.cache
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+@functools.cache
+def _flag_lists(pool: tuple[Flag, ...]) -> st.SearchStrategy[list[Flag]]:
+    return st.lists(_choice(pool), unique=True, max_size=len(pool))
+
+
+_METADATA = st.none() | st.text(_PRINTABLE, max_size=12)
 
 
 def _little(arch: Arch) -> bool:
@@ -944,11 +989,11 @@ def _profile(
         arch_map = tuple(draw(_arch_entry(a, arch_pool)) for a in listed)
         seen = dict.fromkeys(a for e in arch_map for a in (e.architecture, *e.sub_architectures))
         arches = tuple(Arch(a) for a in seen)
-    default = draw(st.sampled_from(defaults))
+    default = draw(_choice(defaults))
     default_errno_ret: int | None = None
     default_errno_name: str | None = None
     if dialect is Dialect.CONTAINERS:
-        default_errno_name = draw(st.sampled_from(_ERRNO_NAMES))
+        default_errno_name = draw(_choice(_ERRNO_NAMES))
     elif default.takes_errno:
         # A TRACE default without errnoRet would leave TRACE rules nothing to differ by.
         optional = default is Action.ERRNO or Action.TRACE not in opts.actions
@@ -957,9 +1002,7 @@ def _profile(
         errno_number(default_errno_name) if default_errno_name is not None else default_errno_ret
     )
     default_key = _action_key(default, effective)
-    count = (
-        draw(st.integers(min_rules, max_rules)) if _rule_actions(opts.actions, default_key) else 0
-    )
+    count = draw(_integers(min_rules, max_rules)) if _rule_actions(opts.actions, default_key) else 0
     taken: dict[str, list[tuple[ChainKey, ActionKey]]] = {}
     rules: list[SyscallRule] = []
     for _ in range(count):
@@ -986,7 +1029,7 @@ def _profile(
             break
 
     notify = any(r.action is Action.NOTIFY for r in rules)
-    chosen = draw(st.lists(st.sampled_from(flag_pool), unique=True, max_size=len(flag_pool)))
+    chosen = draw(_flag_lists(flag_pool))
     # The kernel refuses TSYNC with a listener (without TSYNC_ESRCH) and WAIT_KILLABLE_RECV
     # without one.
     flag_list = tuple(
@@ -996,8 +1039,8 @@ def _profile(
     )
     listener_path = listener_metadata = None
     if notify:
-        listener_path = draw(st.sampled_from(_LISTENERS))
-        listener_metadata = draw(st.none() | st.text(_PRINTABLE, max_size=12))
+        listener_path = draw(_choice(_LISTENERS))
+        listener_metadata = draw(_METADATA)
     if dialect is Dialect.MOBY and not arch_map and not any(_moby_only(r) for r in rules):
         # The profile must read back as moby: give it the archMap every moby file has.
         arch_map = (ArchMapEntry(native_arch(), ()),)
@@ -1020,11 +1063,14 @@ def _profile(
 
 def _libseccomp_accepts(profile: Profile, runtime: str) -> bool:
     """The last word on rules that interact: seccomp_kit's model of libseccomp's rule database
-    (:mod:`seccomp_kit.match`) adds them as the runtime would. It refuses what the conflict
-    rules above miss, rarely: EEXIST cases of libseccomp's pruning, and inputs on which
-    libseccomp 2.5 never returns."""
+    (what :mod:`seccomp_kit.match` and compiling use) adds them as the runtime would. It
+    refuses what the conflict rules above miss, rarely: EEXIST cases of libseccomp's pruning,
+    and inputs on which libseccomp 2.5 never returns."""
+    # The modules themselves, not seccomp_kit.match: the matcher's imports would double the
+    # cost of the first draw that gets here.
     from seccomp_kit.errors import ProfileError
-    from seccomp_kit.match import Matcher
+    from seccomp_kit.libseccomp._build import check_finishes
+    from seccomp_kit.libseccomp.translate import translate
 
     plain = attrs.evolve(
         profile,
@@ -1034,10 +1080,14 @@ def _libseccomp_accepts(profile: Profile, runtime: str) -> bool:
     )
     arches = profile.all_architectures()
     try:
-        Matcher(
-            plain,
-            arch=arches[0] if arches else None,
-            runtime="crun" if runtime == "crun" else "runc",
+        # What the Matcher builds, but only for the syscalls where rules can interact (several
+        # rules, one conditional): a whole rule database per draw cost milliseconds.
+        check_finishes(
+            translate(
+                plain,
+                runtime="crun" if runtime == "crun" else "runc",
+                host_arch=arches[0] if arches else None,
+            )
         )
     except ProfileError:
         return False
