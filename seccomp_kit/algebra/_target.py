@@ -6,7 +6,8 @@ syscall tables. With ``runtime=`` or ``libseccomp=`` they answer for that target
 its own translation (:func:`seccomp_kit.libseccomp.translate.translate`): a profile the target
 refuses is an error naming the field and the target, a name its libseccomp cannot resolve is
 dropped as the runtime drops it (the syscall gets the default action), and a name is in effect
-on an architecture only where the target's libseccomp places it (directly or multiplexed).
+on an architecture only where the target's libseccomp places it at its own number (placement
+through socketcall/ipc is not reported by name).
 """
 
 from __future__ import annotations
